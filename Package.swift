@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "RLHFKit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RLHFKit", targets: ["Tensor", "NN"]),
+        .executable(name: "rlhf", targets: ["rlhf"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS on Linux; on Apple platforms the engine imports Accelerate instead.
+        .systemLibrary(
+            name: "CBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "Tensor",
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))],
+            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+        ),
+        .target(name: "NN", dependencies: ["Tensor"]),
+        .executableTarget(
+            name: "rlhf",
+            dependencies: ["Tensor", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+    ]
+)
