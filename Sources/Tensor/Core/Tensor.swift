@@ -106,7 +106,7 @@ public struct Tensor: @unchecked Sendable {
         guard inferred <= 1, newShape.allSatisfy({ $0 >= -1 }), known > 0 || count == 0 else {
             throw TensorError.invalidArgument(op: "reshape", "cannot reshape \(shape) to \(newShape)")
         }
-        let resolved = inferred == 1 ? newShape.map { $0 == -1 ? count / max(known, 1) : $0 } : newShape
+        let resolved = inferred == 1 ? newShape.map { $0 == -1 ? count / Swift.max(known, 1) : $0 } : newShape
         guard Shape.count(resolved) == count else {
             throw TensorError.shapeMismatch(op: "reshape", "cannot reshape \(shape) (\(count) values) to \(newShape)")
         }

@@ -111,6 +111,11 @@ enum Kernels {
         }
     }
 
+    /// Repeats `x` along its size-1 axes up to `shape`.
+    static func expand(_ x: Tensor, to shape: [Int]) -> Tensor {
+        broadcast(x, Tensor(0), to: shape) { value, _ in value }
+    }
+
     /// Sums `x` down to `shape` (the inverse of broadcasting it up), as backward passes need.
     static func sum(_ x: Tensor, toShape shape: [Int]) -> Tensor {
         if x.shape == shape { return x.detached() }
@@ -137,6 +142,21 @@ enum Kernels {
                     for i in 0..<inner { acc += s[i] }
                     dst[off] += acc
                 }
+            }
+        }
+        return out
+    }
+}
+
+extension Kernels {
+    /// Sums a [rows, columns] matrix over its rows (bias gradients), splitting columns across cores.
+    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int) -> Tensor {
+        let out = Tensor.zeros([columns])
+        let o = out.data
+        Parallel.forChunks(columns, grain: max(8, Parallel.minimumWork / max(rows, 1))) { cols in
+            for r in 0..<rows {
+                let row = x + r * columns
+                for c in cols { o[c] += row[c] }
             }
         }
         return out

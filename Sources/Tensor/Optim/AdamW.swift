@@ -1,0 +1,40 @@
+import Foundation
+
+/// Adam with decoupled weight decay and bias correction, step for step as torch.optim.AdamW.
+public final class AdamW: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    public private(set) var stepCount = 0
+    /// First and second moments, allocated on a parameter's first update.
+    private var moments: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
+
+    public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        (self.beta1, self.beta2, self.epsilon, self.weightDecay) = (beta1, beta2, epsilon, weightDecay)
+    }
+
+    public func step() throws {
+        stepCount += 1
+        let correction1 = 1 - Foundation.pow(beta1, Float(stepCount))
+        let correction2 = 1 - Foundation.pow(beta2, Float(stepCount))
+        let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
+        for parameter in parameters where parameter.grad != nil {
+            let id = ObjectIdentifier(parameter)
+            let state = moments[id] ?? (Tensor.zeros(parameter.value.shape), Tensor.zeros(parameter.value.shape))
+            moments[id] = state
+            let (m, v) = (state.m.data, state.v.data)
+            let decay = parameter.appliesWeightDecay ? 1 - lr * weightDecay : 1
+            updateInPlace(parameter) { p, g, range in
+                for i in range {
+                    p[i] *= decay
+                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    p[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
+                }
+            }
+        }
+    }
+}
