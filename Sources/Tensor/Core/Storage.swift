@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A float buffer shared by tensors (copy-on-write is decided by `Tensor`).
 /// It either owns a 64-byte-aligned allocation or borrows memory kept alive by `owner` (e.g. a memory map).
 public final class TensorStorage: @unchecked Sendable {
@@ -8,8 +10,7 @@ public final class TensorStorage: @unchecked Sendable {
     /// Uninitialised storage for `count` floats.
     public init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = BufferPool.shared.allocate(bytes: max(count, 1) * 4).bindMemory(to: Float.self, capacity: max(count, 1))
         owner = nil
     }
 
@@ -21,6 +22,41 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() }
+        if owner == nil { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * 4) }
+    }
+}
+
+/// Keeps freed large buffers for reuse by the next tensor of the same size. Training allocates the same
+/// activation shapes every step; without this each one is a fresh mmap whose pages the kernel must zero
+/// (measured ~8% of a GPT-2-small training step).
+final class BufferPool: Sendable {
+    static let shared = BufferPool(limitBytes: 2 << 30)
+
+    /// Buffers smaller than this go straight to the system allocator.
+    private static let minimumBytes = 64 << 10
+    private let limitBytes: Int
+    private let state = Mutex<(free: [Int: [UnsafeMutableRawPointer]], cachedBytes: Int)>(([:], 0))
+
+    init(limitBytes: Int) { self.limitBytes = limitBytes }
+
+    func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes >= Self.minimumBytes, let reused = state.withLock({ state -> UnsafeMutableRawPointer? in
+            guard let buffer = state.free[bytes]?.popLast() else { return nil }
+            state.cachedBytes -= bytes
+            return buffer
+        }) {
+            return reused
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    }
+
+    func release(_ buffer: UnsafeMutableRawPointer, bytes: Int) {
+        let kept = bytes >= Self.minimumBytes && state.withLock { state -> Bool in
+            guard state.cachedBytes + bytes <= limitBytes else { return false }
+            state.free[bytes, default: []].append(buffer)
+            state.cachedBytes += bytes
+            return true
+        }
+        if !kept { buffer.deallocate() }
     }
 }

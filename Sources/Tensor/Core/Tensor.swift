@@ -45,18 +45,15 @@ public struct Tensor: @unchecked Sendable {
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 1) }
 
     /// Normal samples with the given standard deviation, reproducible from `generator`.
-    public static func randn<G: RandomNumberGenerator>(_ shape: [Int], std: Float = 1,
-                                                         using generator: inout G) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+    public static func randn(_ shape: [Int], std: Float = 1, using generator: inout SeededGenerator) -> Tensor {
+        let t = Tensor(uninitializedShape: shape)
         let p = t.storage.pointer
         for i in 0..<t.count { p[i] = std * Float(generator.nextGaussian()) }
-        t.offset = 0
         return t
     }
 
     /// Uniform samples in `range`, reproducible from `generator`.
-    public static func uniform<G: RandomNumberGenerator>(_ shape: [Int], in range: ClosedRange<Float>,
-                                                           using generator: inout G) -> Tensor {
+    public static func uniform(_ shape: [Int], in range: ClosedRange<Float>, using generator: inout SeededGenerator) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
         let p = t.storage.pointer
         for i in 0..<t.count { p[i] = Float.random(in: range, using: &generator) }

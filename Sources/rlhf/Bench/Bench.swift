@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput (build with -c release for meaningful figures).",
+        subcommands: [EngineBench.self]
+    )
+}

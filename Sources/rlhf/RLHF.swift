@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct RLHF: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rlhf",
+        abstract: "RLHFKit: reinforcement learning from human feedback for language models, in Swift.",
+        version: RLHFVersion.current,
+        subcommands: [Bench.self]
+    )
+}
+
+enum RLHFVersion {
+    static let current = "0.1.0"
+}
