@@ -30,5 +30,6 @@ let package = Package(
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "CLITests", dependencies: ["rlhf"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A float buffer shared by tensors (copy-on-write is decided by `Tensor`).
@@ -30,22 +31,24 @@ public final class TensorStorage: @unchecked Sendable {
 /// activation shapes every step; without this each one is a fresh mmap whose pages the kernel must zero
 /// (measured ~8% of a GPT-2-small training step).
 final class BufferPool: Sendable {
-    static let shared = BufferPool(limitBytes: 2 << 30)
+    /// A quarter of physical memory: enough to hold one training step's activations and gradients.
+    static let shared = BufferPool(limitBytes: Int(ProcessInfo.processInfo.physicalMemory / 4))
 
     /// Buffers smaller than this go straight to the system allocator.
     private static let minimumBytes = 64 << 10
     private let limitBytes: Int
-    private let state = Mutex<(free: [Int: [UnsafeMutableRawPointer]], cachedBytes: Int)>(([:], 0))
+    /// Free buffers by size, held as addresses so the state is Sendable.
+    private let state = Mutex<(free: [Int: [UInt]], cachedBytes: Int)>(([:], 0))
 
     init(limitBytes: Int) { self.limitBytes = limitBytes }
 
     func allocate(bytes: Int) -> UnsafeMutableRawPointer {
-        if bytes >= Self.minimumBytes, let reused = state.withLock({ state -> UnsafeMutableRawPointer? in
-            guard let buffer = state.free[bytes]?.popLast() else { return nil }
+        if bytes >= Self.minimumBytes, let reused = state.withLock({ state -> UInt? in
+            guard let address = state.free[bytes]?.popLast() else { return nil }
             state.cachedBytes -= bytes
+            return address
+        }), let buffer = UnsafeMutableRawPointer(bitPattern: reused) {
             return buffer
-        }) {
-            return reused
         }
         return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     }
@@ -53,7 +56,7 @@ final class BufferPool: Sendable {
     func release(_ buffer: UnsafeMutableRawPointer, bytes: Int) {
         let kept = bytes >= Self.minimumBytes && state.withLock { state -> Bool in
             guard state.cachedBytes + bytes <= limitBytes else { return false }
-            state.free[bytes, default: []].append(buffer)
+            state.free[bytes, default: []].append(UInt(bitPattern: buffer))
             state.cachedBytes += bytes
             return true
         }

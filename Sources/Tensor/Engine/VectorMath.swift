@@ -5,8 +5,13 @@ public enum VectorMath {
 
     @inline(__always)
     public static func exp(_ input: Vector) -> Vector {
-        let x0 = input.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
-        let fx = (x0 * 1.442_695_04 + 0.5).rounded(.down)
+        var x0 = input
+        x0.replace(with: -87.3, where: input .< -87.3)
+        x0.replace(with: 88.3, where: input .> 88.3)
+        // Round x·log2(e) to the nearest integer n with the 1.5·2²³ trick: n's bits land in the mantissa,
+        // so 2ⁿ is built with integer vector ops (Swift's Float→Int SIMD conversion is not vectorised).
+        let shifted = x0 * 1.442_695_04 + magic
+        let fx = shifted - magic
         var x = x0 - fx * 0.693_359_375
         x = x + fx * 2.121_944_4e-4
         let z = x * x
@@ -17,13 +22,16 @@ public enum VectorMath {
         y = y * x + 1.666_666_55e-1
         y = y * x + 5.000_000_12e-1
         y = y * z + x + 1
-        let bits = (SIMD8<Int32>(fx) &+ 127) &<< 23
-        let scale = unsafeBitCast(bits, to: Vector.self)
+        let n = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- magicBits
+        let scale = unsafeBitCast((n &+ 127) &<< 23, to: Vector.self)
         var result = y * scale
         result.replace(with: 0, where: input .< -87.3)
         result.replace(with: .infinity, where: input .> 88.3)
         return result
     }
+
+    private static let magic = Vector(repeating: 12_582_912)  // 1.5 · 2²³
+    private static let magicBits = SIMD8<Int32>(repeating: 0x4B40_0000)
 
     @inline(__always)
     public static func tanh(_ x: Vector) -> Vector {

@@ -2,7 +2,12 @@
 extension Tensor {
     /// Values limited to [low, high]; the gradient passes only where the value was inside.
     public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
-        let out = Kernels.map(self) { $0.clamped(lowerBound: VectorMath.Vector(repeating: low), upperBound: VectorMath.Vector(repeating: high)) }
+        let out = Kernels.map(self) { x in
+            var r = x
+            r.replace(with: low, where: x .< low)
+            r.replace(with: high, where: x .> high)
+            return r
+        }
         let x = detached()
         return Autograd.record(out, inputs: [node]) { g in
             [Kernels.zip(g, x) { g, x in

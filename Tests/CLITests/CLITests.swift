@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+
+/// Runs the built `rlhf` binary as a user would.
+final class CLITests: XCTestCase {
+    func testVersion() throws {
+        let result = try runRLHF(["--version"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.range(of: #"^\d+\.\d+\.\d+\s*$"#, options: .regularExpression) != nil, result.stdout)
+    }
+
+    func testBenchEngineJSONReportsThroughputAndMFU() throws {
+        let result = try runRLHF(["bench", "engine", "--preset", "tiny", "--steps", "1", "--batch-size", "2", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let gflops = try XCTUnwrap(object["gflops"] as? Double)
+        let mfu = try XCTUnwrap(object["mfu"] as? Double)
+        let tokensPerSecond = try XCTUnwrap(object["tokens_per_second"] as? Double)
+        let parameters = try XCTUnwrap(object["parameters"] as? Int)
+        XCTAssertGreaterThan(gflops, 0)
+        XCTAssertGreaterThan(tokensPerSecond, 0)
+        // MFU is derived from the other figures exactly as documented.
+        XCTAssertEqual(mfu, 6 * Double(parameters) * tokensPerSecond / (gflops * 1e9), accuracy: 1e-9)
+        // tiny preset: 2 layers of width 128 with vocab 1024 and 64 positions.
+        let perLayer = 12 * 128 * 128 + 13 * 128
+        XCTAssertEqual(parameters, 1024 * 128 + 64 * 128 + 2 * perLayer + 2 * 128)
+        XCTAssertTrue((object["loss"] as? Double).map { $0.isFinite && $0 > 0 } ?? false)
+    }
+
+    func testBadFlagFailsWithOneClearLine() throws {
+        let result = try runRLHF(["bench", "engine", "--steps", "0"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("must be positive"), result.stderr)
+    }
+
+    private func runRLHF(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("rlhf")
+        process.arguments = arguments
+        let (out, err) = (Pipe(), Pipe())
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    private var productsDirectory: URL {
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        fatalError("no .xctest bundle")
+        #else
+        return Bundle.main.bundleURL
+        #endif
+    }
+}
