@@ -15,11 +15,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-extension RandomNumberGenerator {
-    /// A standard normal sample (Box–Muller).
-    public mutating func nextGaussian() -> Double {
+extension SeededGenerator {
+    /// A standard normal sample.
+    public mutating func nextGaussian() -> Double { nextGaussianPair().0 }
+
+    /// Two independent standard normal samples (Box–Muller uses both halves).
+    public mutating func nextGaussianPair() -> (Double, Double) {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
         let u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        let radius = (-2 * log(u1)).squareRoot()
+        return (radius * cos(2 * Double.pi * u2), radius * sin(2 * Double.pi * u2))
     }
 }

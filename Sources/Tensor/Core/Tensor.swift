@@ -48,7 +48,13 @@ public struct Tensor: @unchecked Sendable {
     public static func randn(_ shape: [Int], std: Float = 1, using generator: inout SeededGenerator) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
         let p = t.storage.pointer
-        for i in 0..<t.count { p[i] = std * Float(generator.nextGaussian()) }
+        var i = 0
+        while i < t.count {
+            let (z0, z1) = generator.nextGaussianPair()
+            p[i] = std * Float(z0)
+            if i + 1 < t.count { p[i + 1] = std * Float(z1) }
+            i += 2
+        }
         return t
     }
 

@@ -1,11 +1,11 @@
 /// clamp, minimum, maximum and where: the pieces of PPO's clipped objectives and of masking.
 extension Tensor {
-    /// Values limited to [low, high]; the gradient passes only where the value was inside.
+    /// Values limited to [low, high] (torch.clamp); the gradient passes only where the value was inside.
     public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
         let out = Kernels.map(self) { x in
             var r = x
             r.replace(with: low, where: x .< low)
-            r.replace(with: high, where: x .> high)
+            r.replace(with: high, where: r .> high)  // torch: min(max(x, low), high), so high wins when low > high
             return r
         }
         let x = detached()

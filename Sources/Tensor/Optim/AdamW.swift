@@ -5,9 +5,9 @@ public final class AdamW: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
-    public private(set) var stepCount = 0
-    /// First and second moments, allocated on a parameter's first update.
-    private var moments: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
+    /// First and second moments and the number of updates, per parameter (as torch counts them: a step
+    /// without a gradient does not count), allocated on a parameter's first update.
+    private var state: [ObjectIdentifier: (m: Tensor, v: Tensor, steps: Int)] = [:]
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
@@ -17,15 +17,15 @@ public final class AdamW: Optimizer {
     }
 
     public func step() throws {
-        stepCount += 1
-        let correction1 = 1 - Foundation.pow(beta1, Float(stepCount))
-        let correction2 = 1 - Foundation.pow(beta2, Float(stepCount))
         let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
         for parameter in parameters where parameter.grad != nil {
             let id = ObjectIdentifier(parameter)
-            let state = moments[id] ?? (Tensor.zeros(parameter.value.shape), Tensor.zeros(parameter.value.shape))
-            moments[id] = state
-            let (m, v) = (state.m.data, state.v.data)
+            var current = state[id] ?? (Tensor.zeros(parameter.value.shape), Tensor.zeros(parameter.value.shape), 0)
+            current.steps += 1
+            state[id] = current
+            let correction1 = 1 - Foundation.pow(b1, Float(current.steps))
+            let correction2 = 1 - Foundation.pow(b2, Float(current.steps))
+            let (m, v) = (current.m.data, current.v.data)
             let decay = parameter.appliesWeightDecay ? 1 - lr * weightDecay : 1
             updateInPlace(parameter) { p, g, range in
                 for i in range {
