@@ -85,23 +85,22 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(run.steps.count, 3)
     }
 
+    private func adamW(_ parameters: [Parameter], _ run: Fixture.OptimizerRun) -> AdamW {
+        AdamW(parameters: parameters, learningRate: run.lr, beta1: run.beta1!, beta2: run.beta2!, epsilon: run.eps!,
+              weightDecay: run.weightDecay)
+    }
+
     func testAdamWMatchesTorch() throws {
         let fixture = try loadFixture()
         let run = fixture.adamw
-        try runSteps(fixture, run, label: "AdamW") {
-            AdamW(parameters: $0, learningRate: run.lr, beta1: run.beta1!, beta2: run.beta2!, epsilon: run.eps!,
-                  weightDecay: run.weightDecay)
-        }
+        try runSteps(fixture, run, label: "AdamW") { adamW($0, run) }
     }
 
     /// torch counts steps per parameter: one whose first gradient comes at step 2 gets step-1 bias correction.
     func testAdamWCountsStepsPerParameterLikeTorch() throws {
         let fixture = try loadFixture()
         let run = fixture.adamwLateStart
-        try runSteps(fixture, run, label: "AdamW, bias from step 2") {
-            AdamW(parameters: $0, learningRate: run.lr, beta1: run.beta1!, beta2: run.beta2!, epsilon: run.eps!,
-                  weightDecay: run.weightDecay)
-        }
+        try runSteps(fixture, run, label: "AdamW, bias from step 2") { adamW($0, run) }
     }
 
     func testSGDWithMomentumMatchesTorch() throws {

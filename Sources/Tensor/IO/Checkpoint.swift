@@ -150,7 +150,7 @@ extension Safetensors {
     /// Python's `json.dumps(index, indent=2, sort_keys=True) + "\n"` for a checkpoint index.
     static func indexJSON(totalParameters: Int, totalSize: Int, weightMap: [(name: String, shard: String)]) -> String {
         let entries = weightMap.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-            .map { "    \(pythonJSONString($0.name)): \(pythonJSONString($0.shard))" }
+            .map { "    \(Safetensors.jsonString(escapingNonASCII: true, $0.name)): \(Safetensors.jsonString(escapingNonASCII: true, $0.shard))" }
         return """
             {
               "metadata": {
@@ -163,30 +163,6 @@ extension Safetensors {
             }
 
             """
-    }
-
-    /// A string literal as Python's `json.dumps` writes it (ensure_ascii): printable ASCII as is,
-    /// everything else as `\uXXXX` (UTF-16 units) except the short escapes.
-    static func pythonJSONString(_ text: String) -> String {
-        var escaped = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            case "\u{08}": escaped += "\\b"
-            case "\u{0C}": escaped += "\\f"
-            case " "..."~": escaped.unicodeScalars.append(scalar)
-            default:
-                for unit in String(scalar).utf16 {
-                    let hex = String(unit, radix: 16)
-                    escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                }
-            }
-        }
-        return escaped + "\""
     }
 
     private static func fiveDigits(_ number: Int) -> String {

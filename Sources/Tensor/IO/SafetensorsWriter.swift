@@ -57,9 +57,10 @@ public enum Safetensors {
         return header
     }
 
-    /// A JSON string literal escaped as serde_json escapes it: `"`, `\` and control characters only;
-    /// everything else, `/` and non-ASCII included, is written as is.
-    static func jsonString(_ text: String) -> String {
+    /// A JSON string literal escaped as serde_json escapes it (`"`, `\` and control characters only;
+    /// `/` and non-ASCII written as is), or with `escapingNonASCII` as Python's `json.dumps` does
+    /// (everything outside printable ASCII as `\uXXXX` UTF-16 units).
+    static func jsonString(escapingNonASCII: Bool = false, _ text: String) -> String {
         var escaped = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -71,12 +72,19 @@ public enum Safetensors {
             case "\u{08}": escaped += "\\b"
             case "\u{0C}": escaped += "\\f"
             case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: escaped.unicodeScalars.append(scalar)
+                escaped += unicodeEscapes(scalar)
+            case " "..."~": escaped.unicodeScalars.append(scalar)
+            default: escaped += escapingNonASCII ? unicodeEscapes(scalar) : String(scalar)
             }
         }
         return escaped + "\""
+    }
+
+    private static func unicodeEscapes(_ scalar: Unicode.Scalar) -> String {
+        String(scalar).utf16.map { unit in
+            let hex = String(unit, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }.joined()
     }
 
     /// Streams one tensor's values in `dtype`, converting a bounded chunk at a time.
