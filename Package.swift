@@ -5,7 +5,7 @@ let package = Package(
     name: "RLHFKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RLHFKit", targets: ["Tensor", "NN"]),
+        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models"]),
         .executable(name: "rlhf", targets: ["rlhf"]),
     ],
     dependencies: [
@@ -24,12 +24,17 @@ let package = Package(
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
         .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "Tokenizer"),
+        .target(name: "Models", dependencies: ["Tensor", "NN"]),
         .executableTarget(
             name: "rlhf",
-            dependencies: ["Tensor", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "NN", "Tokenizer", "Models",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["rlhf"]),
     ]
 )
