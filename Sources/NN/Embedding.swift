@@ -4,8 +4,8 @@ import Tensor
 public final class Embedding: Module {
     public let weight: Parameter
 
-    public init(_ count: Int, _ dimension: Int, std: Float = 0.02, using generator: inout SeededGenerator) {
-        weight = Parameter(Tensor.randn([count, dimension], std: std, using: &generator))
+    public init(_ count: Int, _ dimension: Int, std: Float = 0.02, initializer: inout WeightInitializer) {
+        weight = Parameter(initializer.normal([count, dimension], std: std))
     }
 
     /// Vectors for `ids` laid out as `shape`, giving `shape + [dimension]`.

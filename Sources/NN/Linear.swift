@@ -7,9 +7,9 @@ public final class Linear: Module {
     public let inputMajor: Bool
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, inputMajor: Bool = false,
-                                          std: Float = 0.02, using generator: inout SeededGenerator) {
+                                          std: Float = 0.02, initializer: inout WeightInitializer) {
         let shape = inputMajor ? [inFeatures, outFeatures] : [outFeatures, inFeatures]
-        weight = Parameter(Tensor.randn(shape, std: std, using: &generator))
+        weight = Parameter(initializer.normal(shape, std: std))
         self.bias = bias ? Parameter(Tensor.zeros([outFeatures]), appliesWeightDecay: false) : nil
         self.inputMajor = inputMajor
     }

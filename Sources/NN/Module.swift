@@ -19,5 +19,9 @@ extension Module {
 
 /// Joins child parameter lists under their key prefixes (`prefix.name`).
 public func namespaced(_ children: (String, [(name: String, parameter: Parameter)])...) -> [(name: String, parameter: Parameter)] {
+    namespaced(children)
+}
+
+public func namespaced(_ children: [(String, [(name: String, parameter: Parameter)])]) -> [(name: String, parameter: Parameter)] {
     children.flatMap { prefix, list in list.map { (prefix.isEmpty ? $0.name : "\(prefix).\($0.name)", $0.parameter) } }
 }

@@ -10,7 +10,7 @@ extension Tensor {
     public static func causalAttention(query: Tensor, key: Tensor, value: Tensor, heads: Int, kvHeads: Int,
                                        keyMask: [Float]? = nil, positionOffset: Int? = nil) throws -> Tensor {
         let geometry = try AttentionGeometry(query: query, key: key, value: value, heads: heads, kvHeads: kvHeads,
-                                             keyMask: keyMask, positionOffset: positionOffset)
+                                             keyLength: nil, keyMask: keyMask, positionOffset: positionOffset)
         let out = Tensor(uninitializedShape: query.shape)
         let probabilities = Tensor(uninitializedShape: [geometry.batch, heads, geometry.tq, geometry.tk])
         withExtendedLifetime((query, key, value)) {
@@ -24,23 +24,45 @@ extension Tensor {
             return [dq, dk, dv]
         }
     }
+
+    /// Attention of new queries over the first `keyLength` rows of preallocated key/value buffers
+    /// `[B, capacity, kvHeads·d]` (a KV cache, already holding this step's keys); records no gradient.
+    /// The queries are the last `Tq` positions of those `keyLength`.
+    public static func causalAttention(query: Tensor, keyCache: Tensor, valueCache: Tensor, keyLength: Int,
+                                       heads: Int, kvHeads: Int, keyMask: [Float]? = nil) throws -> Tensor {
+        let geometry = try AttentionGeometry(query: query, key: keyCache, value: valueCache, heads: heads, kvHeads: kvHeads,
+                                             keyLength: keyLength, keyMask: keyMask, positionOffset: nil)
+        let out = Tensor(uninitializedShape: query.shape)
+        let probabilities = Tensor(uninitializedShape: [geometry.batch, heads, geometry.tq, geometry.tk])
+        withExtendedLifetime((query, keyCache, valueCache)) {
+            geometry.forward(q: query.data, k: keyCache.data, v: valueCache.data, p: probabilities.data, out: out.data,
+                             keyMask: keyMask)
+        }
+        return out
+    }
 }
 
 /// Sizes and strides of one attention call, and its per-batch kernels.
 struct AttentionGeometry {
-    let batch, tq, tk, heads, kvHeads, headDim, offset: Int
+    /// `tk` keys are used of the `kvCapacity` rows each batch has in the key/value buffers.
+    let batch, tq, tk, kvCapacity, heads, kvHeads, headDim, offset: Int
     var qRow: Int { heads * headDim }
     var kvRow: Int { kvHeads * headDim }
     var scale: Float { 1 / Float(headDim).squareRoot() }
 
-    init(query: Tensor, key: Tensor, value: Tensor, heads: Int, kvHeads: Int, keyMask: [Float]?, positionOffset: Int?) throws {
+    init(query: Tensor, key: Tensor, value: Tensor, heads: Int, kvHeads: Int, keyLength: Int?, keyMask: [Float]?,
+         positionOffset: Int?) throws {
         guard query.rank == 3, key.rank == 3, key.shape == value.shape, query.shape[0] == key.shape[0] else {
             throw TensorError.shapeMismatch(op: "causalAttention", "query \(query.shape), key \(key.shape), value \(value.shape)")
         }
         guard heads > 0, kvHeads > 0, heads % kvHeads == 0, query.shape[2] % heads == 0 else {
             throw TensorError.invalidArgument(op: "causalAttention", "\(heads) heads, \(kvHeads) kv heads, width \(query.shape[2])")
         }
-        (batch, tq, tk, self.heads, self.kvHeads) = (query.shape[0], query.shape[1], key.shape[1], heads, kvHeads)
+        (batch, tq, kvCapacity, self.heads, self.kvHeads) = (query.shape[0], query.shape[1], key.shape[1], heads, kvHeads)
+        tk = keyLength ?? kvCapacity
+        guard tk >= 0, tk <= kvCapacity else {
+            throw TensorError.invalidArgument(op: "causalAttention", "key length \(tk) exceeds the \(kvCapacity) cached rows")
+        }
         headDim = query.shape[2] / heads
         guard key.shape[2] == kvHeads * headDim else {
             throw TensorError.shapeMismatch(op: "causalAttention", "key width \(key.shape[2]) != \(kvHeads) kv heads × \(headDim)")
@@ -63,7 +85,7 @@ struct AttentionGeometry {
             for job in jobs {
                 let (b, h) = (job / heads, job % heads)
                 let kvh = h / (heads / kvHeads)
-                let (qb, kb, vb) = (q + b * tq * qRow + h * headDim, k + b * tk * kvRow + kvh * headDim, v + b * tk * kvRow + kvh * headDim)
+                let (qb, kb, vb) = (q + b * tq * qRow + h * headDim, k + b * kvCapacity * kvRow + kvh * headDim, v + b * kvCapacity * kvRow + kvh * headDim)
                 let pb = p + job * tq * tk
                 BLAS.sgemm(split: false, transposeA: false, transposeB: true, m: tq, n: tk, k: headDim, alpha: scale,
                            a: qb, lda: qRow, b: kb, ldb: kvRow, c: pb, ldc: tk)
@@ -98,7 +120,7 @@ struct AttentionGeometry {
             for job in jobs {
                 let (b, kvh) = (job / kvHeads, job % kvHeads)
                 for h in (kvh * group)..<((kvh + 1) * group) {
-                    let qOff = b * tq * qRow + h * headDim, kvOff = b * tk * kvRow + kvh * headDim
+                    let qOff = b * tq * qRow + h * headDim, kvOff = b * kvCapacity * kvRow + kvh * headDim
                     let pb = p + (b * heads + h) * scratchSize
                     // dV += Pᵀ·dO ; dP = dO·Vᵀ
                     BLAS.sgemm(split: false, transposeA: true, transposeB: false, m: tk, n: headDim, k: tq, a: pb, lda: tk,

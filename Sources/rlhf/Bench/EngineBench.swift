@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NN
+import Models
 import Tensor
 
 struct EngineBench: ParsableCommand {
@@ -36,7 +36,7 @@ struct EngineBench: ParsableCommand {
         progress.say("sgemm 1024³ …")
         let gflops = SgemmBenchmark.gflops(size: 1024)
         var shape = preset.shape
-        if let sequenceLength { shape.sequenceLength = sequenceLength }
+        if let sequenceLength { shape.nPositions = sequenceLength }
         progress.say("building \(preset.rawValue) stack …")
         let result = try StackBenchmark(shape: shape, batchSize: batchSize).run(steps: steps) { step in
             progress.say("step \(step)/\(steps + 1)")
@@ -48,8 +48,8 @@ struct EngineBench: ParsableCommand {
                 "gflops": gflops, "mfu": mfu, "tokens_per_second": result.tokensPerSecond,
                 "seconds_per_step": result.secondsPerStep, "parameters": result.parameters,
                 "tokens_per_step": result.tokensPerStep, "preset": preset.rawValue,
-                "layers": shape.layers, "width": shape.width, "heads": shape.heads, "vocab": shape.vocab,
-                "sequence_length": shape.sequenceLength, "batch_size": batchSize, "steps": steps,
+                "layers": shape.nLayer, "width": shape.nEmbd, "heads": shape.nHead, "vocab": shape.vocabSize,
+                "sequence_length": shape.nPositions, "batch_size": batchSize, "steps": steps,
                 "threads": Parallel.coreCount, "loss": result.loss,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -68,10 +68,11 @@ enum StackPreset: String, ExpressibleByArgument, CaseIterable {
     case gpt2Small = "gpt2-small"
     case tiny
 
-    var shape: StackShape {
+    /// The model's position table is exactly one training sequence long.
+    var shape: GPT2Config {
         switch self {
-        case .gpt2Small: return StackShape(layers: 12, width: 768, heads: 12, vocab: 50257, sequenceLength: 256)
-        case .tiny: return StackShape(layers: 2, width: 128, heads: 4, vocab: 1024, sequenceLength: 64)
+        case .gpt2Small: return GPT2Config(layers: 12, heads: 12, width: 768, positions: 256, vocabularySize: 50257)
+        case .tiny: return GPT2Config(layers: 2, heads: 4, width: 128, positions: 64, vocabularySize: 1024)
         }
     }
 }

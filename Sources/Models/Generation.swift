@@ -1,0 +1,87 @@
+import NN
+import Tensor
+
+/// Autoregressive generation for one or many prompts at once.
+public struct TextGenerator {
+    public let model: any CausalLanguageModel
+
+    public init(model: any CausalLanguageModel) { self.model = model }
+
+    public struct Options: Sendable {
+        public var maxNewTokens = 64
+        public var sampling = SamplingOptions()
+        /// A row stops after producing one of these (typically the tokenizer's EOS ids).
+        public var stopTokenIDs: Set<Int> = []
+        /// Fills the left of shorter prompts in a batch; never attended to.
+        public var padTokenID = 0
+        /// Off only to measure what the cache saves: every step then recomputes the whole sequence.
+        public var useCache = true
+
+        public init(maxNewTokens: Int = 64, sampling: SamplingOptions = SamplingOptions(), stopTokenIDs: Set<Int> = [],
+                    padTokenID: Int = 0, useCache: Bool = true) {
+            (self.maxNewTokens, self.sampling, self.stopTokenIDs) = (maxNewTokens, sampling, stopTokenIDs)
+            (self.padTokenID, self.useCache) = (padTokenID, useCache)
+        }
+    }
+
+    /// New tokens for each prompt (a stop token, when one ends the row, is included). Prompts of different
+    /// lengths are left-padded into one batch. `onToken(row, token)` sees every new token as it is made and
+    /// returns false to end that row early (e.g. when a stop string appears).
+    public func generate(_ prompts: [[Int]], options: Options,
+                         onToken: (_ row: Int, _ token: Int) -> Bool = { _, _ in true }) throws -> [[Int]] {
+        guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else {
+            throw ModelError.generation("every prompt needs at least one token")
+        }
+        let batch = prompts.count
+        let promptLength = prompts.map(\.count).max()!
+        var sequences = prompts.map { [Int](repeating: options.padTokenID, count: promptLength - $0.count) + $0 }
+        var keyMask = prompts.map { [Float](repeating: 0, count: promptLength - $0.count) + [Float](repeating: 1, count: $0.count) }
+        var generated = [[Int]](repeating: [], count: batch)
+        var finished = [Bool](repeating: false, count: batch)
+        var samplers = (0..<batch).map { row in
+            var sampling = options.sampling
+            sampling.seed &+= UInt64(row)
+            return TokenSampler(options: sampling)
+        }
+        let cache = options.useCache ? model.makeCache(batch: batch, capacity: promptLength + options.maxNewTokens) : nil
+
+        try withNoGrad {
+            var pending = sequences.flatMap { $0 }  // tokens not yet run through the model
+            var stepLength = promptLength
+            for _ in 0..<options.maxNewTokens {
+                let total = sequences[0].count
+                let start = total - stepLength
+                let positions = (0..<batch).flatMap { row in
+                    let padding = promptLength - prompts[row].count
+                    return (start..<total).map { max(0, $0 - padding) }
+                }
+                let context = AttentionContext(positions: positions, keyMask: keyMask.flatMap { $0 }, cache: cache)
+                let hidden = try model.hiddenStates(pending, batch: batch, length: stepLength, context: context)
+                let logits = try model.languageModelHead(try hidden.slice(axis: 1, (stepLength - 1)..<stepLength))
+                let vocabulary = model.vocabularySize
+                let next = logits.withUnsafeBufferPointer { rows in
+                    (0..<batch).map { row in
+                        finished[row] ? options.padTokenID : samplers[row].sample(rows.baseAddress! + row * vocabulary, count: vocabulary)
+                    }
+                }
+                for row in 0..<batch where !finished[row] {
+                    generated[row].append(next[row])
+                    if options.stopTokenIDs.contains(next[row]) || !onToken(row, next[row]) { finished[row] = true }
+                }
+                for row in 0..<batch {
+                    sequences[row].append(next[row])
+                    keyMask[row].append(1)
+                }
+                if finished.allSatisfy({ $0 }) { break }
+                if cache != nil {
+                    pending = next
+                    stepLength = 1
+                } else {
+                    pending = sequences.flatMap { $0 }
+                    stepLength = sequences[0].count
+                }
+            }
+        }
+        return generated
+    }
+}

@@ -1,0 +1,19 @@
+/// Why a model could not be loaded, built or run.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    /// A config.json value or architecture RLHFKit does not support.
+    case unsupported(path: String, String)
+    /// config.json is missing or malformed.
+    case invalidConfig(path: String, String)
+    /// The weights do not match the architecture (missing, unexpected or misshapen tensors).
+    case checkpoint(path: String, String)
+    case generation(String)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let path, let detail): return "\(path): unsupported: \(detail)"
+        case .invalidConfig(let path, let detail): return "\(path): invalid config: \(detail)"
+        case .checkpoint(let path, let detail): return "\(path): \(detail)"
+        case .generation(let detail): return "generation: \(detail)"
+        }
+    }
+}

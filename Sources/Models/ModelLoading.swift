@@ -1,0 +1,97 @@
+import Foundation
+import NN
+import Tensor
+
+/// Loading and saving Hugging Face model directories (config.json + safetensors weights).
+public enum ModelDirectory {
+    /// Files that belong to the tokenizer and travel with a model when it is saved elsewhere.
+    public static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                        "generation_config.json", "chat_template.jinja"]
+
+    /// Reads config.json and the weights; every parameter must be set and no tensor left over.
+    public static func load(_ directory: URL) throws -> any CausalLanguageModel {
+        let config = try ModelConfig.load(directory: directory)
+        var initializer = WeightInitializer.zeros
+        let model = try config.makeModel(initializer: &initializer)
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        try assignWeights(of: model, from: checkpoint, path: directory.path)
+        return model
+    }
+
+    static func assignWeights(of model: any CausalLanguageModel, from checkpoint: SafetensorsCheckpoint, path: String) throws {
+        let expected = model.namedParameters
+        let expectedNames = Set(expected.map(\.name))
+        var available: [String: String] = [:]  // model key → checkpoint key
+        for name in checkpoint.names {
+            available[canonicalName(name, modelType: model.config.modelType, expected: expectedNames)] = name
+        }
+        let missing = expected.map(\.name).filter { available[$0] == nil }
+        let unexpected = available.keys.filter { !expectedNames.contains($0) && !isIgnorable($0, expected: expectedNames) }.sorted()
+        guard missing.isEmpty, unexpected.isEmpty else {
+            var problems: [String] = []
+            if !missing.isEmpty { problems.append("missing tensors: \(listed(missing))") }
+            if !unexpected.isEmpty { problems.append("unexpected tensors: \(listed(unexpected))") }
+            throw ModelError.checkpoint(path: path, problems.joined(separator: "; "))
+        }
+        for (name, parameter) in expected {
+            let key = available[name]!
+            let shape = try checkpoint.shape(of: key)
+            guard shape == parameter.value.shape else {
+                throw ModelError.checkpoint(path: path, "tensor \(key) has shape \(shape), the model expects \(parameter.value.shape)")
+            }
+            try parameter.assign(try checkpoint.tensor(key))
+        }
+    }
+
+    /// Original GPT-2 checkpoints name weights without the `transformer.` prefix.
+    private static func canonicalName(_ name: String, modelType: String, expected: Set<String>) -> String {
+        if modelType == "gpt2", !expected.contains(name), expected.contains("transformer." + name) { return "transformer." + name }
+        return name
+    }
+
+    /// Buffers some checkpoints carry (GPT-2's causal-mask buffers, rotary frequencies) and a tied head's copy.
+    private static func isIgnorable(_ name: String, expected: Set<String>) -> Bool {
+        name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") || name.hasSuffix("rotary_emb.inv_freq")
+            || (name == "lm_head.weight" && !expected.contains(name))
+    }
+
+    private static func listed(_ names: [String]) -> String {
+        names.prefix(10).joined(separator: ", ") + (names.count > 10 ? " and \(names.count - 10) more" : "")
+    }
+
+    /// Writes config.json and model.safetensors (sharded above `maxShardBytes`) so transformers loads the
+    /// directory unchanged; a tied LM head is stored once, as the embedding.
+    public static func save(_ model: any CausalLanguageModel, to directory: URL, dtype: DType = .float32,
+                            maxShardBytes: Int = 5 << 30) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var fields = model.config.fields
+        fields["torch_dtype"] = nil
+        fields["dtype"] = .string(dtype.torchName)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let configURL = directory.appendingPathComponent("config.json")
+        try encoder.encode(fields).write(to: configURL, options: .atomic)
+        let tensors = model.namedParameters.map { (name: $0.name, tensor: $0.parameter.value) }
+        try Safetensors.writeSharded(tensors, dtype: dtype, maxShardBytes: maxShardBytes, to: directory)
+    }
+
+    /// Copies the tokenizer and generation files of `source` next to a saved model.
+    public static func copyTokenizerFiles(from source: URL, to destination: URL) throws {
+        let files = FileManager.default
+        for name in tokenizerFiles where files.fileExists(atPath: source.appendingPathComponent(name).path) {
+            let target = destination.appendingPathComponent(name)
+            if files.fileExists(atPath: target.path) { try files.removeItem(at: target) }
+            try files.copyItem(at: source.appendingPathComponent(name), to: target)
+        }
+    }
+}
+
+extension DType {
+    var torchName: String {
+        switch self {
+        case .float32: return "float32"
+        case .float16: return "float16"
+        case .bfloat16: return "bfloat16"
+        }
+    }
+}
