@@ -243,6 +243,19 @@ final class GradCheckTests: XCTestCase {
                        reference: { Ref.rmsNorm($0[0], weight: $0[1], eps: 1e-2) })
     }
 
+    func testRotary() throws {
+        let r = SeededInputs(seed: 21)
+        let table = try RotaryTable(headDim: 4, theta: 10_000)
+        let llama3 = try RotaryTable(headDim: 8, theta: 500_000, scaling: .llama3(factor: 8, lowFrequencyFactor: 1,
+                                                                                  highFrequencyFactor: 4, originalContext: 16))
+        for (table, heads, positions) in [(table, 2, [0, 1, 2, 7, 3, 9]), (llama3, 1, [5, 40, 100, 2, 0, 63])] {
+            let frequencies = table.inverseFrequencies.map(Double.init)
+            checkGradients("rotary d\(table.headDim) heads \(heads)", ["x": r.normal([2, 3, heads * table.headDim])],
+                           engine: { try $0[0].rotated(heads: heads, positions: positions, table: table) },
+                           reference: { Ref.rotary($0[0], heads: heads, positions: positions, frequencies: frequencies) })
+        }
+    }
+
     func testAttention() {
         let r = SeededInputs(seed: 13)
         struct Case { let label: String; let b, tq, tk, heads, kvHeads, d: Int; let mask: [Float]?; let offset: Int? }

@@ -1,0 +1,83 @@
+import Models
+import NN
+import Tensor
+import XCTest
+
+final class GenerationTests: XCTestCase {
+    /// The cache only saves work: greedy tokens are the same with and without it, for both families.
+    func testCachedAndUncachedGreedyGenerationAgree() throws {
+        for json in [TinyModels.gpt2JSON, TinyModels.llamaJSON] {
+            let generator = TextGenerator(model: try TinyModels.make(json))
+            let prompt = [[3, 14, 15, 9, 2, 6]]
+            let cached = try generator.generate(prompt, options: .init(maxNewTokens: 12, sampling: .greedy))
+            let uncached = try generator.generate(prompt, options: .init(maxNewTokens: 12, sampling: .greedy, useCache: false))
+            XCTAssertEqual(cached, uncached)
+            XCTAssertEqual(cached[0].count, 12)
+        }
+    }
+
+    /// Left padding must not change anything: each prompt in a batch gets what it gets alone.
+    func testBatchedGenerationEqualsOneByOne() throws {
+        for json in [TinyModels.gpt2JSON, TinyModels.llamaJSON] {
+            let generator = TextGenerator(model: try TinyModels.make(json, seed: 1))
+            let prompts = [[5, 6, 7], [1, 2, 3, 4, 5, 6, 7, 8], [9]]
+            let options = TextGenerator.Options(maxNewTokens: 10, sampling: .greedy, padTokenID: 0)
+            let batched = try generator.generate(prompts, options: options)
+            let alone = try prompts.map { try generator.generate([$0], options: options)[0] }
+            XCTAssertEqual(batched, alone)
+        }
+    }
+
+    func testStopTokenEndsOnlyItsRowAndIsIncluded() throws {
+        let generator = TextGenerator(model: try TinyModels.make(TinyModels.gpt2JSON))
+        let free = try generator.generate([[1, 2, 3]], options: .init(maxNewTokens: 8, sampling: .greedy))[0]
+        let stop = free[3]
+        let stopped = try generator.generate([[1, 2, 3]], options: .init(maxNewTokens: 8, sampling: .greedy, stopTokenIDs: [stop]))[0]
+        XCTAssertEqual(stopped, Array(free.prefix(through: free.firstIndex(of: stop)!)))
+        // The callback can end a row too.
+        var seen = 0
+        let cut = try generator.generate([[1, 2, 3]], options: .init(maxNewTokens: 8, sampling: .greedy)) { _, _ in
+            seen += 1
+            return seen < 2
+        }[0]
+        XCTAssertEqual(cut, Array(free.prefix(2)))
+    }
+
+    func testSamplingIsSeededAndRespectsTopK() throws {
+        let model = try TinyModels.make(TinyModels.llamaJSON)
+        let generator = TextGenerator(model: model)
+        let options = TextGenerator.Options(maxNewTokens: 16, sampling: SamplingOptions(temperature: 1.5, seed: 7))
+        let a = try generator.generate([[1, 2]], options: options), b = try generator.generate([[1, 2]], options: options)
+        XCTAssertEqual(a, b)
+        var other = options
+        other.sampling.seed = 8
+        XCTAssertNotEqual(a, try generator.generate([[1, 2]], options: other))
+        // top-k 1 is greedy whatever the temperature.
+        var topOne = options
+        topOne.sampling.topK = 1
+        XCTAssertEqual(try generator.generate([[1, 2]], options: topOne),
+                       try generator.generate([[1, 2]], options: .init(maxNewTokens: 16, sampling: .greedy)))
+        // A tiny top-p keeps only the most likely token: greedy too.
+        var nucleus = options
+        nucleus.sampling.topP = 1e-6
+        XCTAssertEqual(try generator.generate([[1, 2]], options: nucleus),
+                       try generator.generate([[1, 2]], options: .init(maxNewTokens: 16, sampling: .greedy)))
+    }
+
+    func testPerplexityIsExpOfMeanNLLAndWindowsCoverLongTexts() throws {
+        let model = try TinyModels.make(TinyModels.gpt2JSON)
+        let ids = (0..<100).map { ($0 * 7) % 40 }
+        let result = try model.perplexity(of: ids, window: 1024)  // 100 > 64 positions: two windows
+        XCTAssertEqual(result.predictedTokens, 63 + 35)
+        XCTAssertEqual(result.perplexity, exp(result.meanNLL), accuracy: 1e-9)
+        let first = try model.perplexity(of: Array(ids.prefix(64)))
+        XCTAssertEqual(first.predictedTokens, 63)
+    }
+
+    func testPositionsPastTheTableFailClearly() throws {
+        let generator = TextGenerator(model: try TinyModels.make(TinyModels.gpt2JSON))
+        XCTAssertThrowsError(try generator.generate([Array(repeating: 1, count: 60)], options: .init(maxNewTokens: 10))) { error in
+            XCTAssertTrue("\(error)".contains("past the model's 64 positions"), "\(error)")
+        }
+    }
+}
