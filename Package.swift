@@ -5,7 +5,7 @@ let package = Package(
     name: "RLHFKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models"]),
+        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment"]),
         .executable(name: "rlhf", targets: ["rlhf"]),
     ],
     dependencies: [
@@ -26,15 +26,19 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Tokenizer"),
         .target(name: "Models", dependencies: ["Tensor", "NN"]),
+        .target(name: "Data", dependencies: ["Tensor", "Tokenizer"]),
+        .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data"]),
         .executableTarget(
             name: "rlhf",
-            dependencies: ["Tensor", "NN", "Tokenizer", "Models",
+            dependencies: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizer"], exclude: ["Fixtures"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment"]),
         .testTarget(name: "CLITests", dependencies: ["rlhf"]),
     ]
 )

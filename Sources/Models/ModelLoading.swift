@@ -18,6 +18,11 @@ public enum ModelDirectory {
         return model
     }
 
+    /// Replaces a model's weights with those saved in `directory` (e.g. a training checkpoint).
+    public static func loadWeights(into model: any CausalLanguageModel, from directory: URL) throws {
+        try assignWeights(of: model, from: try SafetensorsCheckpoint(directory: directory), path: directory.path)
+    }
+
     static func assignWeights(of model: any CausalLanguageModel, from checkpoint: SafetensorsCheckpoint, path: String) throws {
         let expected = model.namedParameters
         let expectedNames = Set(expected.map(\.name))

@@ -6,7 +6,8 @@ struct RLHF: ParsableCommand {
         commandName: "rlhf",
         abstract: "RLHFKit: reinforcement learning from human feedback for language models, in Swift.",
         version: RLHFVersion.current,
-        subcommands: [Bench.self]
+        subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ChatCommand.self,
+                      ConvertCommand.self, SFTCommand.self, Bench.self]
     )
 }
 

@@ -33,6 +33,51 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("must be positive"), result.stderr)
     }
 
+    // MARK: Model commands on the transformers-made fixtures
+
+    private static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("ModelsTests/Fixtures")
+
+    private func reference(_ model: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("\(model)/reference.json"))
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    private func jsonOutput(_ arguments: [String]) throws -> [String: Any] {
+        let result = try runRLHF(arguments)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+    }
+
+    func testTokenizeGeneratePerplexityMatchTransformers() throws {
+        for model in ["tiny-gpt2", "tiny-llama"] {
+            let directory = Self.fixtures.appendingPathComponent(model).path
+            let texts = try XCTUnwrap(reference(model)["texts"] as? [[String: Any]])
+            let text = try XCTUnwrap(texts[1]["text"] as? String)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-cli-\(UUID().uuidString).txt")
+            try Data(text.utf8).write(to: file)
+            let ids = try jsonOutput(["tokenize", "--model", directory, "--file", file.path, "--json"])["ids"] as? [Int]
+            XCTAssertEqual(ids, texts[1]["input_ids"] as? [Int], model)
+
+            let perplexity = try jsonOutput(["perplexity", "--model", directory, "--file", file.path, "--json"])
+            let expected = try XCTUnwrap(texts[1]["perplexity"] as? Double)
+            XCTAssertEqual(try XCTUnwrap(perplexity["perplexity"] as? Double), expected, accuracy: 1e-4 * expected, model)
+
+            let greedy = try XCTUnwrap((reference(model)["greedy"] as? [[String: Any]])?.first)
+            let prompt = try XCTUnwrap(greedy["prompt"] as? String)
+            let generated = try jsonOutput(["generate", "--model", directory, "--prompt", prompt, "--max-new-tokens", "32",
+                                            "--temperature", "0", "--json"])
+            XCTAssertEqual(generated["prompt_ids"] as? [Int], greedy["prompt_ids"] as? [Int], model)
+            XCTAssertEqual(generated["ids"] as? [Int], greedy["output_ids"] as? [Int], model)
+        }
+    }
+
+    func testBadModelDirectoryFailsWithOneClearLine() throws {
+        let result = try runRLHF(["generate", "--model", "/nonexistent", "--prompt", "hi"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("/nonexistent/config.json"), result.stderr)
+    }
+
     private func runRLHF(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent("rlhf")

@@ -35,4 +35,18 @@ public final class SGD: Optimizer {
             }
         }
     }
+
+    public func stateTensors(_ named: [(name: String, parameter: Parameter)]) -> [(name: String, tensor: Tensor)] {
+        named.compactMap { name, parameter in velocity[ObjectIdentifier(parameter)].map { ("\(name).momentum_buffer", $0) } }
+    }
+
+    public func restoreState(_ tensors: [String: Tensor], _ named: [(name: String, parameter: Parameter)]) throws {
+        for (name, parameter) in named {
+            guard let buffer = tensors["\(name).momentum_buffer"] else { continue }
+            guard buffer.shape == parameter.value.shape else {
+                throw TensorError.shapeMismatch(op: "SGD.restoreState", "\(name): buffer \(buffer.shape), parameter \(parameter.value.shape)")
+            }
+            velocity[ObjectIdentifier(parameter)] = buffer
+        }
+    }
 }

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Appends one JSON object per line to `metrics.jsonl` in the output directory.
+public final class MetricsLog {
+    public let url: URL
+
+    public init(directory: URL) {
+        url = directory.appendingPathComponent("metrics.jsonl")
+    }
+
+    public func append(_ metrics: [String: Double]) throws {
+        let data = try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys]) + Data([0x0A])
+        if let handle = try? FileHandle(forWritingTo: url) {
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: data)
+        } else {
+            try data.write(to: url)
+        }
+    }
+
+    /// Drops lines logged after `step` (a resumed run logs those steps again).
+    public func truncate(after step: Int) throws {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let logged = object["step"] as? Double else { return true }
+            return Int(logged) <= step
+        }
+        try Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8).write(to: url, options: .atomic)
+    }
+}

@@ -1,0 +1,99 @@
+import Data
+import Foundation
+import Models
+import NN
+import Tensor
+import Tokenizer
+
+/// Supervised fine-tuning (and pretraining): mean next-token cross-entropy over the loss-bearing tokens
+/// of each batch, right-padded with attention masks.
+public final class SFTTrainer: TrainingTask {
+    public let name = "sft"
+    public let model: any CausalLanguageModel
+    public let train: [TokenizedExample]
+    public let eval: [TokenizedExample]
+    public let padID: Int
+    public let batchSize: Int
+    private let schedule: BatchSchedule
+    /// Copied next to every saved model (tokenizer.json and friends).
+    private let tokenizerDirectory: URL?
+
+    public init(model: any CausalLanguageModel, train: [TokenizedExample], eval: [TokenizedExample], padID: Int,
+                config: TrainingConfig, tokenizerDirectory: URL?) {
+        (self.model, self.train, self.eval, self.padID, self.tokenizerDirectory) = (model, train, eval, padID, tokenizerDirectory)
+        batchSize = config.batchSize
+        schedule = BatchSchedule(exampleCount: train.count, batchSize: config.batchSize, seed: config.seed, shuffle: config.shuffle)
+    }
+
+    public var trainableParameters: [(name: String, parameter: Parameter)] {
+        model.namedParameters.filter { $0.parameter.isTrainable }
+    }
+
+    public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
+
+    public func loss(microBatch index: Int) throws -> (loss: Tensor, tokens: Int) {
+        let batch = Batch(schedule.batch(index).map { train[$0] }, padID: padID)
+        return (try Self.loss(model, batch), batch.realTokens)
+    }
+
+    /// Token-weighted mean loss over the held-out examples.
+    public func evaluate() throws -> [String: Double] {
+        guard !eval.isEmpty else { return [:] }
+        var total = 0.0, tokens = 0
+        for start in stride(from: 0, to: eval.count, by: batchSize) {
+            let batch = Batch(Array(eval[start..<min(eval.count, start + batchSize)]), padID: padID)
+            guard batch.trainedTokens > 0 else { continue }
+            total += Double(try Self.loss(model, batch).item) * Double(batch.trainedTokens)
+            tokens += batch.trainedTokens
+        }
+        let mean = total / Double(max(tokens, 1))
+        return ["eval_loss": mean, "eval_perplexity": Foundation.exp(mean)]
+    }
+
+    static func loss(_ model: any CausalLanguageModel, _ batch: Batch) throws -> Tensor {
+        let context = AttentionContext(positions: (0..<(batch.size * batch.length)).map { $0 % batch.length },
+                                       keyMask: batch.isPadded ? batch.keyMask : nil)
+        let logits = try model.logits(batch.ids, batch: batch.size, length: batch.length, context: context)
+        return try logits.crossEntropy(targets: batch.targets)
+    }
+
+    public func saveModel(to directory: URL) throws {
+        try ModelDirectory.save(model, to: directory)
+        if let tokenizerDirectory { try ModelDirectory.copyTokenizerFiles(from: tokenizerDirectory, to: directory) }
+    }
+
+    public func loadModel(from directory: URL) throws {
+        try ModelDirectory.loadWeights(into: model, from: directory)
+    }
+}
+
+/// Turning demonstrations into training and held-out examples.
+public enum SFTData {
+    public struct Prepared: Sendable {
+        public var train: [TokenizedExample]
+        public var eval: [TokenizedExample]
+        /// Examples cut at `maxLength`.
+        public var truncated: Int
+    }
+
+    /// Tokenizes, truncates to `maxLength`, holds out `evalFraction` of the examples (a seeded choice), and
+    /// packs the training examples into `maxLength` sequences when `packing` is set.
+    public static func prepare(_ demonstrations: [Demonstration], tokenizer: Tokenizer, maxLength: Int,
+                               evalFraction: Double, seed: UInt64, packing: Bool) throws -> Prepared {
+        var truncated = 0
+        let examples = try demonstrations.map { demonstration -> TokenizedExample in
+            let example = try demonstration.tokenized(with: tokenizer)
+            if example.ids.count > maxLength { truncated += 1 }
+            return example.truncated(to: maxLength)
+        }
+        let evalCount = Int((Double(examples.count) * evalFraction).rounded())
+        var order = Array(examples.indices)
+        var generator = SeededGenerator(seed: seed)
+        order.shuffle(using: &generator)
+        let held = Set(order.prefix(evalCount))
+        var train = examples.indices.filter { !held.contains($0) }.map { examples[$0] }
+        let eval = examples.indices.filter { held.contains($0) }.map { examples[$0] }
+        if packing { train = packed(train, length: maxLength) }
+        return Prepared(train: train, eval: eval, truncated: truncated)
+    }
+}

@@ -1,0 +1,74 @@
+import Tensor
+
+/// A training batch for a causal language model: inputs [B, T] and, per position, the next token to
+/// predict (or `TokenizedExample.ignoredLabel`).
+public struct Batch: Sendable, Equatable {
+    public let size: Int
+    public let length: Int
+    public let ids: [Int]
+    /// targets[t] = label of token t + 1: the prediction made at position t.
+    public let targets: [Int]
+    /// 1 for real tokens, 0 for right padding.
+    public let keyMask: [Float]
+
+    public var trainedTokens: Int { targets.filter { $0 != TokenizedExample.ignoredLabel }.count }
+    /// Tokens that are not padding (what the model actually processes).
+    public var realTokens: Int { Int(keyMask.reduce(0, +)) }
+
+    /// Right-pads `examples` to the longest one.
+    public init(_ examples: [TokenizedExample], padID: Int) {
+        size = examples.count
+        length = examples.map(\.ids.count).max() ?? 0
+        var ids: [Int] = [], targets: [Int] = [], mask: [Float] = []
+        for example in examples {
+            let padding = length - example.ids.count
+            ids += example.ids + [Int](repeating: padID, count: padding)
+            targets += example.labels.dropFirst() + [Int](repeating: TokenizedExample.ignoredLabel, count: padding + 1)
+            mask += [Float](repeating: 1, count: example.ids.count) + [Float](repeating: 0, count: padding)
+        }
+        (self.ids, self.targets, self.keyMask) = (ids, targets, mask)
+    }
+
+    /// Whether any position is padding (attention can then skip the mask).
+    public var isPadded: Bool { keyMask.contains(0) }
+}
+
+/// Concatenates examples into one stream and cuts it into sequences of exactly `length` tokens (the last,
+/// shorter one is dropped). Sequences attend across example boundaries, as in classic packing.
+public func packed(_ examples: [TokenizedExample], length: Int) -> [TokenizedExample] {
+    let ids = examples.flatMap(\.ids), labels = examples.flatMap(\.labels)
+    return stride(from: 0, to: ids.count - length + 1, by: length).map {
+        TokenizedExample(ids: Array(ids[$0..<($0 + length)]), labels: Array(labels[$0..<($0 + length)]))
+    }
+}
+
+/// The order examples are visited in: epoch by epoch, each epoch shuffled by its own seed (or file order),
+/// so step `n` is the same batch whether or not the run was interrupted before it.
+public struct BatchSchedule: Sendable {
+    public let exampleCount: Int
+    public let batchSize: Int
+    public let seed: UInt64
+    public let shuffle: Bool
+
+    public init(exampleCount: Int, batchSize: Int, seed: UInt64, shuffle: Bool) {
+        (self.exampleCount, self.batchSize, self.seed, self.shuffle) = (exampleCount, batchSize, seed, shuffle)
+    }
+
+    /// Batches per epoch (the last may be smaller).
+    public var batchesPerEpoch: Int { (exampleCount + batchSize - 1) / batchSize }
+
+    /// Example indices of the `index`-th batch since the start of training.
+    public func batch(_ index: Int) -> [Int] {
+        let (epoch, position) = index.quotientAndRemainder(dividingBy: batchesPerEpoch)
+        let order = self.order(epoch: epoch)
+        return Array(order[(position * batchSize)..<min(exampleCount, (position + 1) * batchSize)])
+    }
+
+    func order(epoch: Int) -> [Int] {
+        var indices = Array(0..<exampleCount)
+        guard shuffle else { return indices }
+        var generator = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        indices.shuffle(using: &generator)
+        return indices
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Reads a JSON Lines file: one JSON object per non-blank line.
+public enum JSONLines {
+    /// Every object with its 1-based line number. Fails at the first line that is not a JSON object.
+    public static func read(_ url: URL) throws -> [(line: Int, object: [String: Any])] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw DataError(file: url.path, line: nil, "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DataError(file: url.path, line: nil, "not UTF-8 text")
+        }
+        var records: [(Int, [String: Any])] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { continue }
+            let parsed: Any
+            do {
+                parsed = try JSONSerialization.jsonObject(with: Data(trimmed.utf8), options: [.fragmentsAllowed])
+            } catch {
+                throw DataError(file: url.path, line: index + 1, "not valid JSON")
+            }
+            guard let object = parsed as? [String: Any] else {
+                throw DataError(file: url.path, line: index + 1, "expected a JSON object")
+            }
+            records.append((index + 1, object))
+        }
+        guard !records.isEmpty else { throw DataError(file: url.path, line: nil, "no records") }
+        return records
+    }
+
+    /// Writes one JSON object per line (sorted keys, so files diff cleanly), atomically.
+    public static func write<T: Encodable>(_ records: [T], to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for record in records {
+            data.append(try encoder.encode(record))
+            data.append(0x0A)
+        }
+        try data.write(to: url, options: .atomic)
+    }
+}
+
+/// Typed access to one JSONL record's fields, with errors that point at the line.
+public struct Record {
+    public let file: String
+    public let line: Int
+    public let object: [String: Any]
+
+    public func string(_ key: String, allowEmpty: Bool = false) throws -> String {
+        guard let value = object[key] else { throw error("missing field \"\(key)\"") }
+        guard let text = value as? String else { throw error("field \"\(key)\" must be a string") }
+        guard allowEmpty || !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw error("field \"\(key)\" is empty")
+        }
+        return text
+    }
+
+    public func optionalString(_ key: String) throws -> String? {
+        guard object[key] != nil, !(object[key] is NSNull) else { return nil }
+        return try string(key, allowEmpty: true)
+    }
+
+    public func error(_ message: String) -> DataError { DataError(file: file, line: line, message) }
+}
+
+extension JSONLines {
+    /// The file's records, for typed parsing with line-numbered errors.
+    public static func records(_ url: URL) throws -> [Record] {
+        try read(url).map { Record(file: url.path, line: $0.line, object: $0.object) }
+    }
+}

@@ -1,0 +1,16 @@
+/// A tokenizer.json `model`: turns one pre-tokenized word into token ids, and owns the vocabulary.
+protocol TokenizerModel: Sendable {
+    /// Appends the ids of `word`'s tokens.
+    func tokenize(_ word: String, into ids: inout [Int])
+    func id(of token: String) -> Int?
+    func token(of id: Int) -> String?
+    /// Every (token, id) entry, for building the combined vocabulary.
+    var vocabulary: [(token: String, id: Int)] { get }
+}
+
+func makeModel(_ json: JSON) throws -> any TokenizerModel {
+    switch json.typeName {
+    case "BPE": return try BPEModel(json)
+    default: throw TokenizerError.unsupported("model", json.typeName)
+    }
+}

@@ -1,2 +1,0 @@
-/// Placeholder until the tokenizer lands.
-enum TokenizerPlaceholder {}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Models
+import NN
+import Tensor
+
+struct GenerateBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generation tokens/s with and without the KV cache, and batched vs one-by-one prompts.",
+        discussion: "Greedy decoding of random prompt tokens, never stopping early, so every run makes the same number of tokens.")
+
+    @Option(help: "Model directory to measure (default: a randomly initialised --preset model).", transform: { URL(fileURLWithPath: $0) })
+    var model: URL?
+
+    @Option(help: "Random model shape when no --model: small (6 layers, width 512, vocab 8000) or gpt2-small.")
+    var preset: GenerationPreset = .small
+
+    @Option(help: "New tokens for the cache comparison.")
+    var newTokens = 256
+
+    @Option(help: "Prompts for the batching comparison.")
+    var prompts = 16
+
+    @Option(help: "New tokens per prompt in the batching comparison.")
+    var batchNewTokens = 32
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        let progress = ProgressLine(enabled: !json)
+        progress.say("loading model …")
+        let model: any CausalLanguageModel
+        if let directory = self.model {
+            model = try ModelDirectory.load(directory)
+        } else {
+            var initializer = WeightInitializer.random(seed: 0)
+            model = try GPT2(config: ModelConfig(architecture: .gpt2(preset.shape), fields: [:]), settings: preset.shape,
+                             initializer: &initializer)
+        }
+        let generator = TextGenerator(model: model)
+        var random = SeededGenerator(seed: 2)
+        let randomPrompt = { (length: Int) in (0..<length).map { _ in Int.random(in: 0..<model.vocabularySize, using: &random) } }
+
+        func tokensPerSecond(_ prompts: [[Int]], newTokens: Int, useCache: Bool) throws -> Double {
+            let options = TextGenerator.Options(maxNewTokens: newTokens, sampling: .greedy, useCache: useCache)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let produced = try generator.generate(prompts, options: options).reduce(0) { $0 + $1.count }
+            return Double(produced) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+
+        let prompt = randomPrompt(16)
+        progress.say("\(newTokens) tokens with the KV cache …")
+        let cached = try tokensPerSecond([prompt], newTokens: newTokens, useCache: true)
+        progress.say("\(newTokens) tokens without the cache …")
+        let uncached = try tokensPerSecond([prompt], newTokens: newTokens, useCache: false)
+        let batch = (0..<prompts).map { randomPrompt(8 + ($0 * 5) % 24) }
+        progress.say("\(prompts) prompts in one batch …")
+        let batched = try tokensPerSecond(batch, newTokens: batchNewTokens, useCache: true)
+        progress.say("\(prompts) prompts one by one …")
+        let start = DispatchTime.now().uptimeNanoseconds
+        for p in batch { _ = try generator.generate([p], options: .init(maxNewTokens: batchNewTokens, sampling: .greedy)) }
+        let sequential = Double(prompts * batchNewTokens) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        progress.clear()
+
+        if json {
+            struct Output: Encodable {
+                let model: String, parameters: Int, newTokens: Int, cachedTokensPerSecond: Double
+                let uncachedTokensPerSecond: Double, cacheSpeedup: Double, prompts: Int, batchNewTokens: Int
+                let batchedTokensPerSecond: Double, sequentialTokensPerSecond: Double, batchingSpeedup: Double
+                let threads: Int
+            }
+            try printJSON(Output(model: self.model?.path ?? preset.rawValue, parameters: model.parameterCount,
+                                 newTokens: newTokens, cachedTokensPerSecond: cached, uncachedTokensPerSecond: uncached,
+                                 cacheSpeedup: cached / uncached, prompts: prompts, batchNewTokens: batchNewTokens,
+                                 batchedTokensPerSecond: batched, sequentialTokensPerSecond: sequential,
+                                 batchingSpeedup: batched / sequential, threads: Parallel.coreCount))
+        } else {
+            print(String(format: "%d new tokens: %.1f tokens/s with KV cache, %.1f without (%.1f×)", newTokens, cached, uncached, cached / uncached))
+            print(String(format: "%d prompts × %d tokens: %.1f tokens/s batched, %.1f one by one (%.1f×)", prompts,
+                         batchNewTokens, batched, sequential, batched / sequential))
+        }
+    }
+}
+
+enum GenerationPreset: String, ExpressibleByArgument {
+    case small
+    case gpt2Small = "gpt2-small"
+
+    var shape: GPT2Config {
+        switch self {
+        case .small: return GPT2Config(layers: 6, heads: 8, width: 512, positions: 1024, vocabularySize: 8000)
+        case .gpt2Small: return GPT2Config(layers: 12, heads: 12, width: 768, positions: 1024, vocabularySize: 50257)
+        }
+    }
+}
