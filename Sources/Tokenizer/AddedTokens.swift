@@ -21,6 +21,17 @@ struct AddedToken: Sendable {
         stripsRight = json["rstrip"]?.bool ?? false
         isNormalized = json["normalized"]?.bool ?? !isSpecial
     }
+
+    /// A special token that only tokenizer_config.json names (transformers adds those as added tokens).
+    init(namedInConfig content: String, id: Int) {
+        self.id = id
+        self.content = content
+        isSpecial = true
+        singleWord = false
+        stripsLeft = false
+        stripsRight = false
+        isNormalized = false
+    }
 }
 
 /// A stretch of input: an added token, or text for the normalizer, pre-tokenizer and model.
@@ -41,8 +52,6 @@ struct AddedTokenMatcher: Sendable {
     private var nodes = [Node()]
     /// Bytes that can start a token, to skip the trie at most positions.
     private var startsToken = [Bool](repeating: false, count: 256)
-
-    var isEmpty: Bool { tokens.isEmpty }
 
     /// `normalizer` is applied to the tokens' contents, as they are looked for in normalized text.
     init(tokens: [AddedToken], normalizer: (any Normalizer)?) {
@@ -67,7 +76,8 @@ struct AddedTokenMatcher: Sendable {
 
     /// Cuts `piece` into added tokens and the text between them (empty stretches dropped).
     func segments(of piece: TextPiece) -> [Segment] {
-        guard !isEmpty, !piece.text.isEmpty else { return piece.text.isEmpty ? [] : [.text(piece)] }
+        if piece.text.isEmpty { return [] }
+        if tokens.isEmpty { return [.text(piece)] }
         let bytes = Array(piece.text.utf8)
         var segments: [Segment] = []
         var textStart = 0
@@ -103,9 +113,10 @@ struct AddedTokenMatcher: Sendable {
             segments.append(.token(token.id))
             textStart = stop
         }
-        if textStart < bytes.count {
-            segments.append(.text(TextPiece(text: String(decoding: bytes[textStart...], as: UTF8.self),
-                                            isFirst: piece.isFirst && textStart == 0)))
+        if textStart == 0 {
+            segments.append(.text(piece))
+        } else if textStart < bytes.count {
+            segments.append(.text(TextPiece(text: String(decoding: bytes[textStart...], as: UTF8.self), isFirst: false)))
         }
         return segments
     }

@@ -81,9 +81,7 @@ final class BPEModel: TokenizerModel {
         throw TokenizerError("\(context): invalid merge \(entry)")
     }
 
-    var vocabulary: [(token: String, id: Int)] {
-        tokenForID.enumerated().compactMap { id, token in token.map { ($0, id) } }
-    }
+    var vocabularySize: Int { idForToken.count }
 
     func id(of token: String) -> Int? { idForToken[ExactString(token)] }
 

@@ -16,7 +16,7 @@ public struct ChatMessage: Sendable, Equatable {
 /// canonical template instead; an unrecognised one fails with the interpreter's error.
 struct ChatTemplate: Sendable {
     /// The common template families, each with its canonical template as published with the models.
-    enum Family: String, Sendable, CaseIterable {
+    enum Family: Sendable {
         case chatML, llama3, llama2, mistral, zephyr, plain
 
         /// Markers in order of precedence: Llama 2 templates also contain "[INST]".
@@ -133,6 +133,10 @@ struct ChatTemplate: Sendable {
 }
 
 extension Tokenizer {
+    /// Whether the tokenizer comes with a chat template (otherwise conversations render as plain
+    /// `role: content` lines).
+    public var hasChatTemplate: Bool { chatTemplate != nil }
+
     /// The conversation rendered with the tokenizer's chat template (tokenizer_config.json's
     /// `chat_template` or chat_template.jinja) exactly as `transformers`' `apply_chat_template(...,
     /// tokenize=False)` renders it, or as `role: content` lines when the tokenizer has no template.

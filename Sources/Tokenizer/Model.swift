@@ -4,8 +4,8 @@ protocol TokenizerModel: Sendable {
     func tokenize(_ word: String, into ids: inout [Int])
     func id(of token: String) -> Int?
     func token(of id: Int) -> String?
-    /// Every (token, id) entry, for building the combined vocabulary.
-    var vocabulary: [(token: String, id: Int)] { get }
+    /// The number of ids in the vocabulary.
+    var vocabularySize: Int { get }
 }
 
 func makeModel(_ json: JSON) throws -> any TokenizerModel {

@@ -72,8 +72,8 @@ public final class Tokenizer: Sendable {
         var addedTokens = try (json["added_tokens"]?.array ?? []).map(AddedToken.init)
         let names = SpecialTokenNames(config)
         // transformers registers the special tokens named in tokenizer_config.json as added tokens.
-        for content in names.all where !addedTokens.contains(where: { $0.content == content }) {
-            if let id = model.id(of: content) { addedTokens.append(AddedToken(id: id, content: content, isSpecial: true)) }
+        for content in names.all where !addedTokens.contains(where: { ExactString($0.content) == ExactString(content) }) {
+            if let id = model.id(of: content) { addedTokens.append(AddedToken(namedInConfig: content, id: id)) }
         }
         addedTokenForID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let addedTokenIDForContent = Dictionary(addedTokens.map { (ExactString($0.content), $0.id) },
@@ -82,7 +82,7 @@ public final class Tokenizer: Sendable {
         specialTokenIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
         rawTokenMatcher = AddedTokenMatcher(tokens: addedTokens.filter { !$0.isNormalized }, normalizer: nil)
         normalizedTokenMatcher = AddedTokenMatcher(tokens: addedTokens.filter(\.isNormalized), normalizer: normalizer)
-        vocabularySize = Set(model.vocabulary.map(\.id)).union(addedTokenForID.keys).count
+        vocabularySize = model.vocabularySize + addedTokenForID.keys.filter { model.token(of: $0) == nil }.count
 
         let idOf = { (token: String?) -> Int? in
             token.flatMap { addedTokenIDForContent[ExactString($0)] ?? model.id(of: $0) }
@@ -114,21 +114,24 @@ public final class Tokenizer: Sendable {
         var ids: [Int] = []
         ids.reserveCapacity(text.utf8.count / 3)
         for segment in rawTokenMatcher.segments(of: TextPiece(text: text, isFirst: true)) {
-            guard case .text(let raw) = segment else {
-                if case .token(let id) = segment { ids.append(id) }
-                continue
-            }
-            let normalized = TextPiece(text: normalizer?.normalize(raw.text) ?? raw.text, isFirst: raw.isFirst)
-            for inner in normalizedTokenMatcher.segments(of: normalized) {
-                switch inner {
-                case .token(let id):
-                    ids.append(id)
-                case .text(let piece):
-                    for word in preTokenizer?.split(piece) ?? [piece] { model.tokenize(word.text, into: &ids) }
+            switch segment {
+            case .token(let id):
+                ids.append(id)
+            case .text(let raw):
+                let normalized = TextPiece(text: normalizer?.normalize(raw.text) ?? raw.text, isFirst: raw.isFirst)
+                for inner in normalizedTokenMatcher.segments(of: normalized) {
+                    switch inner {
+                    case .token(let id): ids.append(id)
+                    case .text(let piece): tokenize(piece, into: &ids)
+                    }
                 }
             }
         }
         return addSpecialTokens ? postProcessor.addSpecialTokens(to: ids) : ids
+    }
+
+    private func tokenize(_ piece: TextPiece, into ids: inout [Int]) {
+        for word in preTokenizer?.split(piece) ?? [piece] { model.tokenize(word.text, into: &ids) }
     }
 
     // MARK: - Decoding
@@ -146,6 +149,7 @@ public final class Tokenizer: Sendable {
 
     public func token(for id: Int) -> String? { addedTokenForID[id]?.content ?? model.token(of: id) }
 
+    /// The token of each id ("" for an id outside the vocabulary).
     public func tokens(for ids: [Int]) -> [String] { ids.map { token(for: $0) ?? "" } }
 
     public func id(of token: String) -> Int? { addedTokenIDForContent[ExactString(token)] ?? model.id(of: token) }
@@ -180,19 +184,6 @@ private struct SpecialTokenNames {
     }
 
     var all: [String] { [bos, eos, pad, unknown].compactMap { $0 } + additional }
-}
-
-extension AddedToken {
-    /// A special token that only tokenizer_config.json names.
-    init(id: Int, content: String, isSpecial: Bool) {
-        self.id = id
-        self.content = content
-        self.isSpecial = isSpecial
-        singleWord = false
-        stripsLeft = false
-        stripsRight = false
-        isNormalized = false
-    }
 }
 
 /// The parsed file, or nil when it does not exist; parse errors name the file.

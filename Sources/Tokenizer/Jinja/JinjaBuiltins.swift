@@ -84,6 +84,23 @@ extension JinjaRenderer {
                 let field = try attributeOrItem(attribute, of: item)
                 return try (test.map { try applyTest($0, to: field, with: testArguments) } ?? field.isTrue) == (name == "selectattr")
             })
+        case "sort":
+            let key = argument("attribute", 2)
+            let caseSensitive = argument("case_sensitive", 1)?.isTrue ?? false
+            let sorted = try sortedStably(try iterate(value)) { item in
+                try Self.sortKey(key.map { try attributeOrItem($0, of: item) } ?? item, caseSensitive: caseSensitive)
+            }
+            return .list(argument("reverse", 0)?.isTrue == true ? sorted.reversed() : sorted)
+        case "dictsort":
+            guard case .dictionary(let dictionary) = value else { throw JinjaRuntimeError("dictsort needs a dict") }
+            let byValue = argument("by", 1)?.text == "value"
+            let caseSensitive = argument("case_sensitive", 0)?.isTrue ?? false
+            let pairs: [JinjaValue] = dictionary.pairs.map { .list([.string($0.key), $0.value]) }
+            let sorted = try sortedStably(pairs) { pair in
+                guard case .list(let parts) = pair else { return pair }
+                return Self.sortKey(parts[byValue ? 1 : 0], caseSensitive: caseSensitive)
+            }
+            return .list(argument("reverse", 2)?.isTrue == true ? sorted.reversed() : sorted)
         case "unique":
             var seen: [JinjaValue] = []
             for item in try iterate(value) where !seen.contains(where: { $0.isEqual(to: item) }) { seen.append(item) }
@@ -99,6 +116,29 @@ extension JinjaRenderer {
         default:
             throw JinjaRuntimeError("unsupported filter '\(name)'")
         }
+    }
+
+    /// Python's `sorted`: stable, by `key`, failing on values that do not compare.
+    private func sortedStably(_ items: [JinjaValue], key: (JinjaValue) throws -> JinjaValue) throws -> [JinjaValue] {
+        let keyed = try items.enumerated().map { (offset: $0.offset, key: try key($0.element), item: $0.element) }
+        var failure: Error?
+        let sorted = keyed.sorted { left, right in
+            do {
+                if try left.key.isLess(than: right.key) { return true }
+                if try right.key.isLess(than: left.key) { return false }
+            } catch {
+                failure = error
+            }
+            return left.offset < right.offset
+        }
+        if let failure { throw failure }
+        return sorted.map(\.item)
+    }
+
+    /// Jinja sorts strings case-insensitively unless asked otherwise.
+    private static func sortKey(_ value: JinjaValue, caseSensitive: Bool) -> JinjaValue {
+        if case .string(let text) = value, !caseSensitive { return .string(text.lowercased()) }
+        return value
     }
 
     private func attributeOrItem(_ key: JinjaValue, of value: JinjaValue) throws -> JinjaValue {

@@ -175,15 +175,28 @@ enum JinjaLexer {
                 if scalars[position] != "_" { digits.unicodeScalars.append(scalars[position]) }
                 position += 1
             }
+            var isFloat = false
             if position + 1 < scalars.count, scalars[position] == ".", ("0"..."9").contains(scalars[position + 1]) {
+                isFloat = true
                 digits += "."
                 position += 1
                 while position < scalars.count, ("0"..."9").contains(scalars[position]) {
                     digits.unicodeScalars.append(scalars[position])
                     position += 1
                 }
-                return .float(Double(digits)!)
             }
+            // An exponent, as in 1e3 or 2.5E-4.
+            if position + 1 < scalars.count, scalars[position] == "e" || scalars[position] == "E" {
+                var end = position + 1
+                if end < scalars.count, scalars[end] == "+" || scalars[end] == "-" { end += 1 }
+                if end < scalars.count, ("0"..."9").contains(scalars[end]) {
+                    isFloat = true
+                    while end < scalars.count, ("0"..."9").contains(scalars[end]) { end += 1 }
+                    digits += String(String.UnicodeScalarView(scalars[position..<end]))
+                    position = end
+                }
+            }
+            if isFloat { return .float(Double(digits)!) }
             guard let value = Int(digits) else { throw JinjaSyntaxError(line: line, message: "integer \(digits) is too large") }
             return .integer(value)
         }

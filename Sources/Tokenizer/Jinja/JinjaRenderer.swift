@@ -10,7 +10,7 @@ struct JinjaRenderer {
 
     private enum Flow { case normal, breakLoop, continueLoop }
 
-    /// Innermost last. A `for` loop and a macro call each open one.
+    /// Innermost last. Each loop iteration and each macro call opens one.
     private var scopes: [[String: JinjaValue]]
     private var namespaces: [JinjaDictionary] = []
     private var output = ""
@@ -75,9 +75,10 @@ struct JinjaRenderer {
             _ = try render(loop.otherwise)
             return
         }
-        scopes.append([:])
-        defer { scopes.removeLast() }
         for (index, item) in items.enumerated() {
+            // Each iteration has a scope of its own: a `set` in the body does not outlive it.
+            scopes.append([:])
+            defer { scopes.removeLast() }
             try assign(item, to: loop.target)
             scopes[scopes.count - 1]["loop"] = .dictionary(JinjaDictionary(pairs: [
                 ("index", .int(index + 1)), ("index0", .int(index)),
@@ -392,8 +393,10 @@ struct JinjaRenderer {
                 scope[parameter.name] = .undefined(parameter.name)
             }
         }
-        scopes.append(scope)
-        defer { scopes.removeLast() }
+        // A macro sees the template's top-level names and its arguments, not its caller's locals.
+        let callerScopes = scopes
+        scopes = [scopes[0], scope]
+        defer { scopes = callerScopes }
         return try capture { _ = try $0.render(macro.body) }
     }
 
