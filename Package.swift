@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "AlignmentTests", dependencies: ["Alignment"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["rlhf"]),
     ]
 )

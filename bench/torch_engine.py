@@ -2,27 +2,18 @@
 
 Same workload: GPT-2-small-shaped LM (12 layers, width 768, 12 heads, 256 positions, vocab 50257, tied
 head, dropout 0), random init, random tokens, batch 4 x 256, forward + backward of the next-token loss,
-one warm-up step then the median of the timed steps; sgemm 1024^3 through torch.mm; same thread count.
+one warm-up step then the median of the timed steps; sgemm 1024^3 through torch.mm (best call); same
+thread count.
 
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install torch transformers
     /tmp/venv/bin/python bench/torch_engine.py [--steps 3] [--threads 2]
 """
-import argparse, json, os, statistics, time
+import argparse, json, os, time
 
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2LMHeadModel
 
-
-def sgemm_gflops(n=1024, repeats=20):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    c = torch.empty(n, n)
-    times = []
-    for i in range(repeats + 3):
-        t0 = time.perf_counter()
-        torch.mm(a, b, out=c)
-        if i >= 3:
-            times.append(time.perf_counter() - t0)
-    return 2 * n ** 3 / statistics.median(times) / 1e9
+from torch_common import gpt2_config, median, sgemm_gflops
 
 
 def main():
@@ -34,9 +25,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     gflops = sgemm_gflops()
-    config = GPT2Config(n_layer=12, n_embd=768, n_head=12, n_positions=256, vocab_size=50257,
-                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-    model = GPT2LMHeadModel(config).float().train()
+    model = GPT2LMHeadModel(gpt2_config(12, 768, 12, 256, 50257)).float().train()
     params = sum(p.numel() for p in model.parameters())
     b, t = args.batch_size, 256
     ids = torch.randint(0, 50257, (b, t + 1))
@@ -48,7 +37,7 @@ def main():
         model.zero_grad(set_to_none=True)
         if step > 0:
             durations.append(time.perf_counter() - t0)
-    seconds = statistics.median(durations)
+    seconds = median(durations)
     tokens_per_second = b * t / seconds
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "gflops": gflops,
                       "parameters": params, "seconds_per_step": seconds, "tokens_per_second": tokens_per_second,

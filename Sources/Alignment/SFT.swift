@@ -17,22 +17,26 @@ public final class SFTTrainer: TrainingTask {
     private let schedule: BatchSchedule
     /// Copied next to every saved model (tokenizer.json and friends).
     private let tokenizerDirectory: URL?
+    /// With LoRA: the adapters trained instead of the frozen model, saved and restored in PEFT's layout.
+    public let adapters: LoRAAdapters?
 
     public init(model: any CausalLanguageModel, train: [TokenizedExample], eval: [TokenizedExample], padID: Int,
-                config: TrainingConfig, tokenizerDirectory: URL?) {
+                config: TrainingConfig, tokenizerDirectory: URL?, adapters: LoRAAdapters? = nil) {
         (self.model, self.train, self.eval, self.padID, self.tokenizerDirectory) = (model, train, eval, padID, tokenizerDirectory)
+        self.adapters = adapters
         batchSize = config.batchSize
         schedule = BatchSchedule(exampleCount: train.count, batchSize: config.batchSize, seed: config.seed, shuffle: config.shuffle)
     }
 
     public var trainableParameters: [(name: String, parameter: Parameter)] {
-        model.namedParameters.filter { $0.parameter.isTrainable }
+        model.namedParameters.filter { $0.parameter.isTrainable } + (adapters?.namedParameters ?? [])
     }
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
     public func loss(microBatch index: Int) throws -> (loss: Tensor, tokens: Int) {
         let batch = Batch(schedule.batch(index).map { train[$0] }, padID: padID)
+        adapters?.reseedDropout(microBatch: index)
         return (try Self.loss(model, batch), batch.realTokens)
     }
 
@@ -58,12 +62,16 @@ public final class SFTTrainer: TrainingTask {
     }
 
     public func saveModel(to directory: URL) throws {
-        try ModelDirectory.save(model, to: directory)
+        if let adapters { try PEFTAdapter.save(adapters, to: directory) } else { try ModelDirectory.save(model, to: directory) }
         if let tokenizerDirectory { try ModelDirectory.copyTokenizerFiles(from: tokenizerDirectory, to: directory) }
     }
 
     public func loadModel(from directory: URL) throws {
-        try ModelDirectory.loadWeights(into: model, from: directory)
+        if let adapters {
+            try PEFTAdapter.loadWeights(into: adapters, from: directory)
+        } else {
+            try ModelDirectory.loadWeights(into: model, from: directory)
+        }
     }
 }
 
@@ -86,14 +94,30 @@ public enum SFTData {
             if example.ids.count > maxLength { truncated += 1 }
             return example.truncated(to: maxLength)
         }
-        let evalCount = Int((Double(examples.count) * evalFraction).rounded())
+        var (train, eval) = split(examples, evalFraction: evalFraction, seed: seed)
+        if packing { train = packed(train, length: maxLength) }
+        return Prepared(train: train, eval: eval, truncated: truncated)
+    }
+
+    /// Holds out a seeded random `evalFraction` of the examples; both parts keep file order.
+    public static func split(_ examples: [TokenizedExample], evalFraction: Double, seed: UInt64)
+        -> (train: [TokenizedExample], eval: [TokenizedExample]) {
         var order = Array(examples.indices)
         var generator = SeededGenerator(seed: seed)
         order.shuffle(using: &generator)
-        let held = Set(order.prefix(evalCount))
-        var train = examples.indices.filter { !held.contains($0) }.map { examples[$0] }
-        let eval = examples.indices.filter { held.contains($0) }.map { examples[$0] }
-        if packing { train = packed(train, length: maxLength) }
-        return Prepared(train: train, eval: eval, truncated: truncated)
+        let held = Set(order.prefix(Int((Double(examples.count) * evalFraction).rounded())))
+        return (examples.indices.filter { !held.contains($0) }.map { examples[$0] },
+                examples.indices.filter { held.contains($0) }.map { examples[$0] })
+    }
+}
+
+/// Plain text for pretraining: the token stream cut into `length`-token sequences, every token trained on.
+public enum PretrainingData {
+    /// The whole text is one document: encoded with the tokenizer's special tokens, followed by EOS, and cut
+    /// into sequences of exactly `length` tokens (the remainder is dropped).
+    public static func sequences(text: String, tokenizer: Tokenizer, length: Int) -> [TokenizedExample] {
+        var stream = tokenizer.encode(text)
+        if let eos = tokenizer.eosTokenID { stream.append(eos) }
+        return packed([TokenizedExample(ids: stream, labels: stream)], length: length)
     }
 }

@@ -2,7 +2,7 @@ import NN
 import Tensor
 
 /// A decoder-only language model: token ids in, next-token logits out.
-public protocol CausalLanguageModel: Module {
+public protocol CausalLanguageModel: AdaptableModule {
     var config: ModelConfig { get }
     var vocabularySize: Int { get }
     var layerCount: Int { get }

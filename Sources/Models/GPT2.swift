@@ -48,10 +48,15 @@ public final class GPT2: CausalLanguageModel {
         if let head { children.append(("lm_head", head.namedParameters)) }
         return namespaced(children)
     }
+
+    /// The blocks' linear layers (the LM head is applied as a plain product, so it takes no adapter).
+    public var namedLinears: [(name: String, linear: Linear)] {
+        namespacedLinears(blocks.enumerated().map { ("transformer.h.\($0.offset)", $0.element.namedLinears) })
+    }
 }
 
 /// x + attn(ln_1(x)), then + mlp(ln_2(·)).
-public final class GPT2Block: Module {
+public final class GPT2Block: AdaptableModule {
     public let norm1: LayerNorm
     public let attention: FusedCausalSelfAttention
     public let norm2: LayerNorm
@@ -75,5 +80,9 @@ public final class GPT2Block: Module {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         namespaced(("ln_1", norm1.namedParameters), ("attn", attention.namedParameters),
                    ("ln_2", norm2.namedParameters), ("mlp", mlp.namedParameters))
+    }
+
+    public var namedLinears: [(name: String, linear: Linear)] {
+        namespacedLinears([("attn", attention.namedLinears), ("mlp", mlp.namedLinears)])
     }
 }

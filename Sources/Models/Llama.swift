@@ -49,10 +49,15 @@ public final class Llama: CausalLanguageModel {
         if let head { children.append(("lm_head", head.namedParameters)) }
         return namespaced(children)
     }
+
+    /// The layers' linear layers (the LM head is applied as a plain product, so it takes no adapter).
+    public var namedLinears: [(name: String, linear: Linear)] {
+        namespacedLinears(layers.enumerated().map { ("model.layers.\($0.offset)", $0.element.namedLinears) })
+    }
 }
 
 /// x + attn(input_layernorm(x)), then + mlp(post_attention_layernorm(·)).
-public final class LlamaBlock: Module {
+public final class LlamaBlock: AdaptableModule {
     public let inputNorm: RMSNorm
     public let attention: GroupedQueryAttention
     public let postAttentionNorm: RMSNorm
@@ -78,5 +83,9 @@ public final class LlamaBlock: Module {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         namespaced(("input_layernorm", inputNorm.namedParameters), ("self_attn", attention.namedParameters),
                    ("post_attention_layernorm", postAttentionNorm.namedParameters), ("mlp", mlp.namedParameters))
+    }
+
+    public var namedLinears: [(name: String, linear: Linear)] {
+        namespacedLinears([("self_attn", attention.namedLinears), ("mlp", mlp.namedLinears)])
     }
 }

@@ -34,7 +34,7 @@ public struct AttentionContext {
 }
 
 /// GPT-2's attention: one fused q/k/v projection (`c_attn`, Conv1D layout) and an output projection.
-public final class FusedCausalSelfAttention: Module {
+public final class FusedCausalSelfAttention: AdaptableModule {
     public let heads: Int
     public let layer: Int
     public let qkv: Linear
@@ -59,11 +59,13 @@ public final class FusedCausalSelfAttention: Module {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         namespaced(("c_attn", qkv.namedParameters), ("c_proj", output.namedParameters))
     }
+
+    public var namedLinears: [(name: String, linear: Linear)] { [("c_attn", qkv), ("c_proj", output)] }
 }
 
 /// Llama-family attention: separate q/k/v projections (optionally biased, as in Qwen2), rotary position
 /// embeddings, grouped-query heads, and an unbiased output projection.
-public final class GroupedQueryAttention: Module {
+public final class GroupedQueryAttention: AdaptableModule {
     public let heads: Int, kvHeads: Int, headDim: Int, layer: Int
     public let rotary: RotaryTable
     public let query: Linear, key: Linear, value: Linear, output: Linear
@@ -86,5 +88,9 @@ public final class GroupedQueryAttention: Module {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         namespaced(("q_proj", query.namedParameters), ("k_proj", key.namedParameters),
                    ("v_proj", value.namedParameters), ("o_proj", output.namedParameters))
+    }
+
+    public var namedLinears: [(name: String, linear: Linear)] {
+        [("q_proj", query), ("k_proj", key), ("v_proj", value), ("o_proj", output)]
     }
 }

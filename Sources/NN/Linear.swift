@@ -1,10 +1,13 @@
 import Tensor
 
 /// y = x·Wᵀ + b. `inputMajor` stores W as [in, out] (GPT-2's Conv1D) instead of torch's [out, in].
+/// With a LoRA `adapter`, its low-rank update is added to y; `namedParameters` still lists only the base
+/// weights (adapters are saved on their own, see `LoRAAdapters`).
 public final class Linear: Module {
     public let weight: Parameter
     public let bias: Parameter?
     public let inputMajor: Bool
+    public var adapter: LoRAAdapter?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, inputMajor: Bool = false,
                                           std: Float = 0.02, initializer: inout WeightInitializer) {
@@ -15,7 +18,9 @@ public final class Linear: Module {
     }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try Tensor.linear(x, weight: weight.value, bias: bias?.value, weightIsInputMajor: inputMajor)
+        let y = try Tensor.linear(x, weight: weight.value, bias: bias?.value, weightIsInputMajor: inputMajor)
+        guard let adapter else { return y }
+        return try y + adapter(x)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {

@@ -1,7 +1,7 @@
 import Tensor
 
 /// Two-layer GELU MLP (GPT-2's `c_fc` → GELU → `c_proj`, Conv1D layout).
-public final class GELUMLP: Module {
+public final class GELUMLP: AdaptableModule {
     public let up: Linear
     public let down: Linear
     public let approximation: Tensor.GELUApproximation
@@ -18,10 +18,12 @@ public final class GELUMLP: Module {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         namespaced(("c_fc", up.namedParameters), ("c_proj", down.namedParameters))
     }
+
+    public var namedLinears: [(name: String, linear: Linear)] { [("c_fc", up), ("c_proj", down)] }
 }
 
 /// Llama's gated MLP: down(silu(gate(x)) · up(x)).
-public final class SwiGLUMLP: Module {
+public final class SwiGLUMLP: AdaptableModule {
     public let gate: Linear, up: Linear, down: Linear
 
     public init(width: Int, hidden: Int, bias: Bool = false, std: Float = 0.02, initializer: inout WeightInitializer) {
@@ -35,4 +37,6 @@ public final class SwiGLUMLP: Module {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         namespaced(("gate_proj", gate.namedParameters), ("up_proj", up.namedParameters), ("down_proj", down.namedParameters))
     }
+
+    public var namedLinears: [(name: String, linear: Linear)] { [("gate_proj", gate), ("up_proj", up), ("down_proj", down)] }
 }

@@ -161,7 +161,7 @@ final class BPEModel: TokenizerModel {
         var previous = Array(-1..<count - 1)
         var next = Array(1...count)
         var removed = [Bool](repeating: false, count: count)
-        var queue = MergeQueue()
+        var queue = BinaryHeap<MergeCandidate>()
         func enqueuePair(at position: Int) {
             let right = next[position]
             guard right < count, let merge = merges[PairKey(symbols[position], symbols[right])] else { return }
@@ -200,47 +200,12 @@ struct Merge {
     let mergedID: Int32
 }
 
-struct MergeCandidate {
+struct MergeCandidate: HeapOrdered {
     let rank: Int32
     let position: Int32
     let mergedID: Int32
 
     func precedes(_ other: MergeCandidate) -> Bool {
         rank != other.rank ? rank < other.rank : position < other.position
-    }
-}
-
-/// A binary min-heap of merge candidates.
-struct MergeQueue {
-    private var heap: [MergeCandidate] = []
-
-    mutating func push(_ candidate: MergeCandidate) {
-        heap.append(candidate)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> MergeCandidate? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        if heap.isEmpty { return top }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count, heap[left].precedes(heap[smallest]) { smallest = left }
-            if right < heap.count, heap[right].precedes(heap[smallest]) { smallest = right }
-            if smallest == parent { break }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
     }
 }

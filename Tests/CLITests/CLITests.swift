@@ -78,6 +78,64 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("/nonexistent/config.json"), result.stderr)
     }
 
+    // MARK: Training runs
+
+    private static let sftData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("AlignmentTests/Fixtures/sft-sgd-step/data.jsonl")
+
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    private func sftArguments(out: URL) -> [String] {
+        ["sft", "--model", Self.fixtures.appendingPathComponent("tiny-qwen2").path, "--data", Self.sftData.path,
+         "--out", out.path, "--steps", "40", "--batch-size", "2", "--lr", "1e-3", "--save-every", "5", "--eval-split", "0"]
+    }
+
+    /// A run killed with SIGKILL and resumed ends with exactly the weights of an uninterrupted run, and every
+    /// checkpoint on disk after the kill is complete.
+    func testKilledSFTRunResumesToTheSameWeights() throws {
+        let straight = try temporaryDirectory().appendingPathComponent("run")
+        XCTAssertEqual(try runRLHF(sftArguments(out: straight)).status, 0)
+
+        let killed = try temporaryDirectory().appendingPathComponent("run")
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("rlhf")
+        process.arguments = sftArguments(out: killed)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: killed.appendingPathComponent("checkpoint-000010").path), Date() < deadline {
+            usleep(2_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the run must still be going when killed")
+        for name in try FileManager.default.contentsOfDirectory(atPath: killed.path) where name.hasPrefix("checkpoint-") {
+            for file in ["trainer_state.json", "optimizer.safetensors", "model.safetensors", "config.json"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: killed.appendingPathComponent("\(name)/\(file)").path), "\(name)/\(file)")
+            }
+        }
+        let resumed = try runRLHF(sftArguments(out: killed) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at step"), resumed.stderr)
+        XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent("model.safetensors")),
+                       try Data(contentsOf: straight.appendingPathComponent("model.safetensors")))
+    }
+
+    func testBadDataFailsBeforeWritingAnything() throws {
+        let data = try temporaryDirectory().appendingPathComponent("bad.jsonl")
+        try Data("{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\"}\n".utf8).write(to: data)
+        let out = try temporaryDirectory().appendingPathComponent("never")
+        let result = try runRLHF(["sft", "--model", Self.fixtures.appendingPathComponent("tiny-qwen2").path, "--data", data.path,
+                                  "--out", out.path])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(data.path):2: missing field \"completion\""), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
     private func runRLHF(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent("rlhf")

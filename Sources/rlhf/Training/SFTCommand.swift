@@ -13,7 +13,9 @@ struct SFTCommand: ParsableCommand {
             Data: JSONL lines {"prompt", "completion"} (loss on the completion and EOS) or {"messages": [{"role", \
             "content"}, ...]} rendered with the chat template (loss on assistant turns). Every line is checked \
             before training starts; a bad one fails with file:line and nothing is written. Writes the final model \
-            (a Hugging Face directory) to --out, metrics.jsonl there, and checkpoint-N/ every --save-every steps.
+            (a Hugging Face directory) to --out, metrics.jsonl there, and checkpoint-N/ every --save-every steps. \
+            With --lora-rank, only LoRA adapters are trained and saved (PEFT's adapter layout; `rlhf merge` folds \
+            them into the model).
             """)
 
     @OptionGroup var model: ModelOptions
@@ -38,6 +40,8 @@ struct SFTCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingFlags
 
+    @OptionGroup var lora: LoRAFlags
+
     func validate() throws {
         guard maxLength > 1 else { throw ValidationError("--max-length must be at least 2") }
         guard evalSplit >= 0, evalSplit < 1 else { throw ValidationError("--eval-split must be in [0, 1)") }
@@ -48,7 +52,7 @@ struct SFTCommand: ParsableCommand {
         let demonstrations = try Demonstration.load(data)
         let held = try evalData.map(Demonstration.load)
         let (model, tokenizer) = try self.model.load()
-        let config = training.config
+        let config = training.config(defaultLearningRate: lora.loraRank > 0 ? 2e-4 : 2e-5)
         var prepared = try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: maxLength,
                                            evalFraction: held == nil ? evalSplit : 0, seed: config.seed, packing: packing)
         if let held {
@@ -57,11 +61,16 @@ struct SFTCommand: ParsableCommand {
         }
         guard !prepared.train.isEmpty else { throw ValidationError("\(data.path): no training examples left (try a larger --max-length)") }
         let reporter = TrainingReporter()
+        let adapters = try lora.attach(to: model, baseModel: self.model.model, seed: config.seed)
+        if let adapters {
+            reporter.log("lora: \(adapters.layers.count) adapters on \(adapters.targets.joined(separator: ",")), "
+                         + "\(adapters.parameterCount) trainable parameters of \(model.parameterCount)")
+        }
         reporter.log("sft: \(prepared.train.count) training / \(prepared.eval.count) held-out examples"
                      + (prepared.truncated > 0 ? ", \(prepared.truncated) truncated to \(maxLength) tokens" : ""))
         let trainer = SFTTrainer(model: model, train: prepared.train, eval: prepared.eval,
                                  padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0, config: config,
-                                 tokenizerDirectory: self.model.model)
+                                 tokenizerDirectory: self.model.model, adapters: adapters)
         let totalSteps = config.totalSteps(exampleCount: prepared.train.count)
         let loop = TrainingLoop(task: trainer, config: config, output: out, totalSteps: totalSteps)
         try loop.run(resume: training.resume, onEvent: reporter.handle)

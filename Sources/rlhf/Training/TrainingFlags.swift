@@ -19,8 +19,8 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Micro-batches accumulated into one optimizer step.")
     var gradAccum = 1
 
-    @Option(help: "Peak learning rate.")
-    var lr: Float = 2e-5
+    @Option(help: "Peak learning rate (default: 2e-5 for sft, 2e-4 for sft with LoRA, 1e-3 for pretrain).")
+    var lr: Float?
 
     @Option(help: "adamw or sgd.")
     var optimizer: TrainingConfig.OptimizerKind = .adamw
@@ -56,18 +56,18 @@ struct TrainingFlags: ParsableArguments {
         guard steps.map({ $0 > 0 }) ?? true, epochs > 0, batchSize > 0, gradAccum > 0 else {
             throw ValidationError("--steps, --epochs, --batch-size and --grad-accum must be positive")
         }
-        guard lr > 0, weightDecay >= 0, warmupSteps >= 0, maxGradNorm >= 0, saveEvery >= 0, evalEvery >= 0 else {
+        guard lr.map({ $0 > 0 }) ?? true, weightDecay >= 0, warmupSteps >= 0, maxGradNorm >= 0, saveEvery >= 0, evalEvery >= 0 else {
             throw ValidationError("--lr must be positive; --weight-decay, --warmup-steps, --max-grad-norm, --save-every and --eval-every non-negative")
         }
     }
 
-    var config: TrainingConfig {
+    func config(defaultLearningRate: Float) -> TrainingConfig {
         var config = TrainingConfig()
         config.steps = steps
         config.epochs = epochs
         config.batchSize = batchSize
         config.gradAccum = gradAccum
-        config.learningRate = lr
+        config.learningRate = lr ?? defaultLearningRate
         config.optimizer = optimizer
         config.weightDecay = weightDecay
         config.schedule = lrSchedule

@@ -1,0 +1,105 @@
+import Alignment
+import ArgumentParser
+import Data
+import Foundation
+import Models
+import NN
+import Tensor
+
+struct TrainBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "SFT training throughput (tokens/s, MFU) and peak memory through the real trainer (AdamW step included).",
+        discussion: """
+            Random tokens, every position trained on, batches of full sequences. Presets: peer = the workload of \
+            ../shared/peers (GPT-2, 4 layers × 256, vocab 8000, batch 8 × 128) that bench/torch_train.py also runs; \
+            gpt2-small = 12 layers × 768, vocab 50257, batch 4 × 256. MFU = 6 × parameters × tokens/s ÷ sgemm peak \
+            (with --lora-rank the frozen weights still do forward and input-gradient work, but MFU counts all parameters).
+            """)
+
+    @Option(help: "Workload: peer or gpt2-small.")
+    var preset: TrainPreset = .peer
+
+    @Option(help: "Timed optimizer steps (after 2 warm-up steps).")
+    var steps = 10
+
+    @OptionGroup var lora: LoRAFlags
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        let progress = ProgressLine(enabled: !json)
+        progress.say("sgemm 1024³ …")
+        let gflopsBefore = SgemmBenchmark.gflops(size: 1024)
+        let shape = preset.shape
+        var initializer = WeightInitializer.random(seed: 0)
+        let model = try GPT2(config: ModelConfig(architecture: .gpt2(shape), fields: [:]), settings: shape, initializer: &initializer)
+        var random = SeededGenerator(seed: 1)
+        let examples = (0..<(preset.batchSize * 4)).map { _ in
+            let ids = (0..<preset.sequenceLength).map { _ in Int.random(in: 0..<shape.vocabSize, using: &random) }
+            return TokenizedExample(ids: ids, labels: ids)
+        }
+        var config = TrainingConfig()
+        (config.steps, config.batchSize, config.learningRate, config.schedule) = (steps + 2, preset.batchSize, 1e-4, .constant)
+        let adapters = try lora.attach(to: model, baseModel: URL(fileURLWithPath: "random-\(preset.rawValue)"), seed: 0)
+        let trainer = SFTTrainer(model: model, train: examples, eval: [], padID: 0, config: config, tokenizerDirectory: nil,
+                                 adapters: adapters)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-bench-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        var rates: [Double] = []
+        try TrainingLoop(task: trainer, config: config, output: output, totalSteps: steps + 2).run(resume: false) { event in
+            if case .stepEnded(let step, let total, let metrics) = event {
+                progress.say("step \(step)/\(total)")
+                if step > 2 { rates.append(metrics["tokens_per_second"] ?? 0) }
+            }
+            return true
+        }
+        progress.say("sgemm 1024³ again …")
+        let gflops = max(gflopsBefore, SgemmBenchmark.gflops(size: 1024))
+        progress.clear()
+        let tokensPerSecond = rates.sorted()[rates.count / 2]
+        let mfu = 6 * Double(model.parameterCount) * tokensPerSecond / (gflops * 1e9)
+        let peakMB = Double(peakResidentBytes()) / 1_048_576
+        if json {
+            struct Output: Encodable {
+                let preset: String, parameters: Int, batchSize: Int, sequenceLength: Int, steps: Int
+                let tokensPerSecond: Double, secondsPerStep: Double, gflops: Double, mfu: Double, peakRssMb: Double, threads: Int
+            }
+            try printJSON(Output(preset: preset.rawValue, parameters: model.parameterCount, batchSize: preset.batchSize,
+                                 sequenceLength: preset.sequenceLength, steps: steps, tokensPerSecond: tokensPerSecond,
+                                 secondsPerStep: Double(preset.batchSize * preset.sequenceLength) / tokensPerSecond,
+                                 gflops: gflops, mfu: mfu, peakRssMb: peakMB, threads: Parallel.coreCount))
+        } else {
+            print(String(format: "%@ SFT: %.0f tokens/s (%.3f s/step), MFU %.3f of %.0f GFLOP/s, peak RSS %.0f MB",
+                         preset.rawValue, tokensPerSecond, Double(preset.batchSize * preset.sequenceLength) / tokensPerSecond,
+                         mfu, gflops, peakMB))
+        }
+    }
+}
+
+enum TrainPreset: String, ExpressibleByArgument {
+    case peer
+    case gpt2Small = "gpt2-small"
+
+    var shape: GPT2Config {
+        switch self {
+        case .peer: return GPT2Config(layers: 4, heads: 4, width: 256, positions: 256, vocabularySize: 8000)
+        case .gpt2Small: return GPT2Config(layers: 12, heads: 12, width: 768, positions: 256, vocabularySize: 50257)
+        }
+    }
+    var batchSize: Int { self == .peer ? 8 : 4 }
+    var sequenceLength: Int { self == .peer ? 128 : 256 }
+}
+
+/// The process's peak resident memory, as the kernel counts it.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    #if canImport(Darwin)
+    getrusage(RUSAGE_SELF, &usage)
+    return Int(usage.ru_maxrss)  // bytes on Darwin
+    #else
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+    #endif
+}
