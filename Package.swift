@@ -39,6 +39,6 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["rlhf"]),
+        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor"]),
     ]
 )

@@ -21,6 +21,11 @@ public struct GPT2Config: Codable, Sendable {
         (nLayer, nHead, nEmbd, nPositions, vocabSize) = (layers, heads, width, positions, vocabularySize)
     }
 
+    /// GPT-2 small's shape (12 layers, width 768, 12 heads, vocabulary 50257) with `positions` positions.
+    public static func gpt2Small(positions: Int = 1024) -> GPT2Config {
+        GPT2Config(layers: 12, heads: 12, width: 768, positions: positions, vocabularySize: 50257)
+    }
+
     var hiddenWidth: Int { nInner ?? 4 * nEmbd }
     var epsilon: Float { layerNormEpsilon ?? 1e-5 }
     var tied: Bool { tieWordEmbeddings ?? true }

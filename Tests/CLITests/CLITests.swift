@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import XCTest
 
 /// Runs the built `rlhf` binary as a user would.
@@ -123,6 +124,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(resumed.stderr.contains("resuming at step"), resumed.stderr)
         XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent("model.safetensors")),
                        try Data(contentsOf: straight.appendingPathComponent("model.safetensors")))
+    }
+
+    /// The exact command: one SGD step writes PyTorch's weights within 1e-4.
+    func testOneSFTStepFromTheCommandLineMatchesPyTorch() throws {
+        let out = try temporaryDirectory().appendingPathComponent("step")
+        let result = try runRLHF(["sft", "--model", Self.fixtures.appendingPathComponent("tiny-qwen2").path,
+                                  "--data", Self.sftData.path, "--out", out.path, "--steps", "1", "--optimizer", "sgd",
+                                  "--lr", "0.1", "--lr-schedule", "constant", "--max-grad-norm", "0", "--weight-decay", "0",
+                                  "--eval-split", "0", "--no-shuffle"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let written = try SafetensorsFile(contentsOf: out.appendingPathComponent("model.safetensors"))
+        let expected = try SafetensorsFile(contentsOf: Self.sftData.deletingLastPathComponent().appendingPathComponent("expected.safetensors"))
+        XCTAssertEqual(Set(written.names), Set(expected.names))
+        for name in expected.names {
+            let difference = zip(try written.tensor(name).scalars, try expected.tensor(name).scalars).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(difference, 1e-4, name)
+        }
     }
 
     func testBadDataFailsBeforeWritingAnything() throws {

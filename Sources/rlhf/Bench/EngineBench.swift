@@ -76,7 +76,7 @@ enum StackPreset: String, ExpressibleByArgument, CaseIterable {
     /// The model's position table is exactly one training sequence long.
     var shape: GPT2Config {
         switch self {
-        case .gpt2Small: return GPT2Config(layers: 12, heads: 12, width: 768, positions: 256, vocabularySize: 50257)
+        case .gpt2Small: return .gpt2Small(positions: 256)
         case .tiny: return GPT2Config(layers: 2, heads: 4, width: 128, positions: 64, vocabularySize: 1024)
         }
     }

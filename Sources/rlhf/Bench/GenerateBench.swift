@@ -91,7 +91,7 @@ enum GenerationPreset: String, ExpressibleByArgument {
     var shape: GPT2Config {
         switch self {
         case .small: return GPT2Config(layers: 6, heads: 8, width: 512, positions: 1024, vocabularySize: 8000)
-        case .gpt2Small: return GPT2Config(layers: 12, heads: 12, width: 768, positions: 1024, vocabularySize: 50257)
+        case .gpt2Small: return .gpt2Small(positions: 1024)
         }
     }
 }

@@ -85,7 +85,7 @@ enum TrainPreset: String, ExpressibleByArgument {
     var shape: GPT2Config {
         switch self {
         case .peer: return GPT2Config(layers: 4, heads: 4, width: 256, positions: 256, vocabularySize: 8000)
-        case .gpt2Small: return GPT2Config(layers: 12, heads: 12, width: 768, positions: 256, vocabularySize: 50257)
+        case .gpt2Small: return .gpt2Small(positions: 256)
         }
     }
     var batchSize: Int { self == .peer ? 8 : 4 }
