@@ -5,11 +5,13 @@ let package = Package(
     name: "RLHFKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment"]),
+        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback"]),
         .executable(name: "rlhf", targets: ["rlhf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // OpenBLAS on Linux; on Apple platforms the engine imports Accelerate instead.
@@ -28,9 +30,15 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "NN"]),
         .target(name: "Data", dependencies: ["Tensor", "Tokenizer"]),
         .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data"]),
+        .target(
+            name: "Feedback",
+            dependencies: ["Data", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Web")]
+        ),
         .executableTarget(
             name: "rlhf",
-            dependencies: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment",
+            dependencies: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
@@ -39,6 +47,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
+        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor"]),
     ]
 )

@@ -1,0 +1,2 @@
+/// Placeholder until the feedback store lands.
+enum FeedbackPlaceholder {}
