@@ -94,20 +94,9 @@ public enum SFTData {
             if example.ids.count > maxLength { truncated += 1 }
             return example.truncated(to: maxLength)
         }
-        var (train, eval) = split(examples, evalFraction: evalFraction, seed: seed)
+        var (train, eval) = heldOut(examples, fraction: evalFraction, seed: seed)
         if packing { train = packed(train, length: maxLength) }
         return Prepared(train: train, eval: eval, truncated: truncated)
-    }
-
-    /// Holds out a seeded random `evalFraction` of the examples; both parts keep file order.
-    public static func split(_ examples: [TokenizedExample], evalFraction: Double, seed: UInt64)
-        -> (train: [TokenizedExample], eval: [TokenizedExample]) {
-        var order = Array(examples.indices)
-        var generator = SeededGenerator(seed: seed)
-        order.shuffle(using: &generator)
-        let held = Set(order.prefix(Int((Double(examples.count) * evalFraction).rounded())))
-        return (examples.indices.filter { !held.contains($0) }.map { examples[$0] },
-                examples.indices.filter { held.contains($0) }.map { examples[$0] })
     }
 }
 

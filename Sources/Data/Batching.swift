@@ -72,3 +72,12 @@ public struct BatchSchedule: Sendable {
         return indices
     }
 }
+
+/// Holds out a seeded random `fraction` of `items` for evaluation; both parts keep their original order.
+public func heldOut<Item>(_ items: [Item], fraction: Double, seed: UInt64) -> (train: [Item], eval: [Item]) {
+    var order = Array(items.indices)
+    var generator = SeededGenerator(seed: seed)
+    order.shuffle(using: &generator)
+    let held = Set(order.prefix(Int((Double(items.count) * fraction).rounded())))
+    return (items.indices.filter { !held.contains($0) }.map { items[$0] }, items.indices.filter { held.contains($0) }.map { items[$0] })
+}

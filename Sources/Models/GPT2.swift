@@ -11,8 +11,10 @@ public final class GPT2: CausalLanguageModel {
     public let finalNorm: LayerNorm
     /// Present only when the head is not tied to the token embedding.
     public let head: Linear?
+    private let hasLanguageModelHead: Bool
 
-    public init(config: ModelConfig, settings: GPT2Config, initializer: inout WeightInitializer) throws {
+    public init(config: ModelConfig, settings: GPT2Config, initializer: inout WeightInitializer,
+                languageModelHead: Bool = true) throws {
         self.config = config
         self.settings = settings
         let std = settings.initializerRange ?? 0.02
@@ -23,7 +25,8 @@ public final class GPT2: CausalLanguageModel {
             GPT2Block(settings: settings, gelu: gelu, layer: layer, initializer: &initializer)
         }
         finalNorm = LayerNorm(settings.nEmbd, eps: settings.epsilon)
-        head = settings.tied ? nil : Linear(settings.nEmbd, settings.vocabSize, bias: false, std: std, initializer: &initializer)
+        hasLanguageModelHead = languageModelHead || settings.tied
+        head = settings.tied || !languageModelHead ? nil : Linear(settings.nEmbd, settings.vocabSize, bias: false, std: std, initializer: &initializer)
     }
 
     public var vocabularySize: Int { settings.vocabSize }
@@ -38,7 +41,8 @@ public final class GPT2: CausalLanguageModel {
     }
 
     public func languageModelHead(_ hidden: Tensor) throws -> Tensor {
-        try Tensor.linear(hidden, weight: (head?.weight ?? tokenEmbedding.weight).value)
+        guard hasLanguageModelHead else { throw ModelError.generation("the model was loaded without its LM head") }
+        return try Tensor.linear(hidden, weight: (head?.weight ?? tokenEmbedding.weight).value)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {

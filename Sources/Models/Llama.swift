@@ -10,8 +10,10 @@ public final class Llama: CausalLanguageModel {
     public let layers: [LlamaBlock]
     public let finalNorm: RMSNorm
     public let head: Linear?
+    private let hasLanguageModelHead: Bool
 
-    public init(config: ModelConfig, settings: LlamaConfig, initializer: inout WeightInitializer) throws {
+    public init(config: ModelConfig, settings: LlamaConfig, initializer: inout WeightInitializer,
+                languageModelHead: Bool = true) throws {
         self.config = config
         self.settings = settings
         let std = settings.initializerRange ?? 0.02
@@ -21,7 +23,8 @@ public final class Llama: CausalLanguageModel {
             LlamaBlock(settings: settings, rotary: rotary, layer: layer, initializer: &initializer)
         }
         finalNorm = RMSNorm(settings.hiddenSize, eps: settings.epsilon)
-        head = settings.tied ? nil : Linear(settings.hiddenSize, settings.vocabSize, bias: false, std: std, initializer: &initializer)
+        hasLanguageModelHead = languageModelHead || settings.tied
+        head = settings.tied || !languageModelHead ? nil : Linear(settings.hiddenSize, settings.vocabSize, bias: false, std: std, initializer: &initializer)
     }
 
     public var vocabularySize: Int { settings.vocabSize }
@@ -39,7 +42,8 @@ public final class Llama: CausalLanguageModel {
     }
 
     public func languageModelHead(_ hidden: Tensor) throws -> Tensor {
-        try Tensor.linear(hidden, weight: (head?.weight ?? tokenEmbedding.weight).value)
+        guard hasLanguageModelHead else { throw ModelError.generation("the model was loaded without its LM head") }
+        return try Tensor.linear(hidden, weight: (head?.weight ?? tokenEmbedding.weight).value)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {

@@ -3,11 +3,14 @@ import NN
 import Tensor
 
 extension ModelConfig {
-    /// A model of this architecture with fresh weights (zeros with `.zeros`, for loading).
-    public func makeModel(initializer: inout WeightInitializer) throws -> any CausalLanguageModel {
+    /// A model of this architecture with fresh weights (zeros with `.zeros`, for loading). Without
+    /// `languageModelHead` an untied model gets no `lm_head` (a backbone for a reward or value head).
+    public func makeModel(initializer: inout WeightInitializer, languageModelHead: Bool = true) throws -> any CausalLanguageModel {
         switch architecture {
-        case .gpt2(let settings): return try GPT2(config: self, settings: settings, initializer: &initializer)
-        case .llama(let settings): return try Llama(config: self, settings: settings, initializer: &initializer)
+        case .gpt2(let settings):
+            return try GPT2(config: self, settings: settings, initializer: &initializer, languageModelHead: languageModelHead)
+        case .llama(let settings):
+            return try Llama(config: self, settings: settings, initializer: &initializer, languageModelHead: languageModelHead)
         }
     }
 

@@ -23,11 +23,12 @@ public enum ModelDirectory {
         try assignWeights(of: model, from: try SafetensorsCheckpoint(directory: directory), path: directory.path)
     }
 
-    static func assignWeights(of model: any CausalLanguageModel, from checkpoint: SafetensorsCheckpoint, path: String) throws {
+    static func assignWeights(of model: any CausalLanguageModel, from checkpoint: SafetensorsCheckpoint, path: String,
+                              ignoring ignored: Set<String> = []) throws {
         let expected = model.namedParameters
         let expectedNames = Set(expected.map(\.name))
         var available: [String: String] = [:]  // model key → checkpoint key
-        for name in checkpoint.names {
+        for name in checkpoint.names where !ignored.contains(name) {
             available[canonicalName(name, modelType: model.config.modelType, expected: expectedNames)] = name
         }
         let missing = expected.map(\.name).filter { available[$0] == nil }
@@ -68,15 +69,20 @@ public enum ModelDirectory {
     /// directory unchanged; a tied LM head is stored once, as the embedding.
     public static func save(_ model: any CausalLanguageModel, to directory: URL, dtype: DType = .float32,
                             maxShardBytes: Int = 5 << 30) throws {
+        try save(model.namedParameters, fields: model.config.fields, to: directory, dtype: dtype, maxShardBytes: maxShardBytes)
+    }
+
+    static func save(_ parameters: [(name: String, parameter: Parameter)], fields: [String: JSONValue], to directory: URL,
+                     dtype: DType = .float32, maxShardBytes: Int = 5 << 30) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var fields = model.config.fields
+        var fields = fields
         fields["torch_dtype"] = nil
         fields["dtype"] = .string(dtype.torchName)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let configURL = directory.appendingPathComponent("config.json")
         try encoder.encode(fields).write(to: configURL, options: .atomic)
-        let tensors = model.namedParameters.map { (name: $0.name, tensor: $0.parameter.value) }
+        let tensors = parameters.map { (name: $0.name, tensor: $0.parameter.value) }
         try Safetensors.writeSharded(tensors, dtype: dtype, maxShardBytes: maxShardBytes, to: directory)
     }
 

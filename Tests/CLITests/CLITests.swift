@@ -143,6 +143,30 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testRewardPairsMissingRejectedFailsAtItsLine() throws {
+        let data = try temporaryDirectory().appendingPathComponent("pairs.jsonl")
+        let good = #"{"prompt": "p", "chosen": "a", "rejected": "b"}"#
+        try Data([good, good, #"{"prompt": "p", "chosen": "a"}"#].joined(separator: "\n").utf8).write(to: data)
+        let out = try temporaryDirectory().appendingPathComponent("never")
+        let result = try runRLHF(["reward", "train", "--model", Self.fixtures.appendingPathComponent("tiny-gpt2").path,
+                                  "--data", data.path, "--out", out.path])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(data.path):3: missing field \"rejected\""), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    func testRewardTrainAndScoreFromTheCommandLine() throws {
+        let pairs = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("AlignmentTests/Fixtures/reward-rule/pairs.jsonl")
+        let out = try temporaryDirectory().appendingPathComponent("reward")
+        let trained = try runRLHF(["reward", "train", "--model", Self.fixtures.appendingPathComponent("tiny-gpt2").path,
+                                   "--data", pairs.path, "--out", out.path, "--steps", "40", "--lr", "2e-3", "--max-length", "64"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stderr.contains("eval_accuracy"), trained.stderr)
+        let scored = try jsonOutput(["reward", "score", "--model", out.path, "--data", pairs.path, "--json"])
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(scored["accuracy"] as? Double), 0.9)
+    }
+
     func testBadDataFailsBeforeWritingAnything() throws {
         let data = try temporaryDirectory().appendingPathComponent("bad.jsonl")
         try Data("{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\"}\n".utf8).write(to: data)

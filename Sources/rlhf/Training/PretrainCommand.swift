@@ -50,7 +50,7 @@ struct PretrainCommand: ParsableCommand {
         let tokenizer = try Tokenizer(directory: tokenizerDirectory)
         let config = training.config(defaultLearningRate: 1e-3)
         let sequences = PretrainingData.sequences(text: text, tokenizer: tokenizer, length: preset.contextLength)
-        let (train, eval) = SFTData.split(sequences, evalFraction: evalSplit, seed: config.seed)
+        let (train, eval) = heldOut(sequences, fraction: evalSplit, seed: config.seed)
         guard !train.isEmpty else {
             throw ValidationError("\(data.path): too little text for one \(preset.contextLength)-token sequence")
         }

@@ -1,0 +1,160 @@
+import Data
+import Foundation
+import Models
+import NN
+import Tensor
+import Tokenizer
+
+/// Step 2 of RLHF: a reward model trained on preferences with −log σ(r_chosen − r_rejected − margin), or as a
+/// binary classifier on labelled completions (−log σ(±r)). All pairs of a prompt share a batch and every
+/// distinct completion is scored once (InstructGPT's practice), however many pairs it appears in.
+public final class RewardTrainer: TrainingTask {
+    public let name = "reward"
+    public let model: RewardModel
+    public let train: [RewardGroup]
+    public let eval: [RewardGroup]
+    private let schedule: BatchSchedule
+    private let batchSize: Int
+    private let padID: Int
+    private let tokenizerDirectory: URL?
+
+    public init(model: RewardModel, train: [RewardGroup], eval: [RewardGroup], padID: Int, config: TrainingConfig,
+                tokenizerDirectory: URL?) {
+        (self.model, self.train, self.eval, self.padID, self.tokenizerDirectory) = (model, train, eval, padID, tokenizerDirectory)
+        batchSize = config.batchSize
+        schedule = BatchSchedule(exampleCount: train.count, batchSize: config.batchSize, seed: config.seed, shuffle: config.shuffle)
+    }
+
+    public var trainableParameters: [(name: String, parameter: Parameter)] {
+        model.namedParameters.filter { $0.parameter.isTrainable }
+    }
+
+    public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
+
+    public func loss(microBatch index: Int) throws -> (loss: Tensor, tokens: Int) {
+        let groups = schedule.batch(index).map { train[$0] }
+        let (loss, _, tokens) = try evaluate(groups)
+        return (loss, tokens)
+    }
+
+    /// Held-out loss and accuracy (chosen scored above rejected, or the label's sign right).
+    public func evaluate() throws -> [String: Double] {
+        guard !eval.isEmpty else { return [:] }
+        var loss = 0.0, correct = 0.0, count = 0.0
+        for start in stride(from: 0, to: eval.count, by: batchSize) {
+            let groups = Array(eval[start..<min(eval.count, start + batchSize)])
+            let (batchLoss, hits, _) = try evaluate(groups)
+            let comparisons = Double(groups.reduce(0) { $0 + $1.comparisons.count })
+            loss += Double(try batchLoss.item) * comparisons
+            correct += hits
+            count += comparisons
+        }
+        return ["eval_loss": loss / count, "eval_accuracy": correct / count]
+    }
+
+    /// Mean loss over the groups' comparisons, how many of them the model gets right, and tokens processed.
+    func evaluate(_ groups: [RewardGroup]) throws -> (loss: Tensor, correct: Double, tokens: Int) {
+        let sequences = groups.flatMap(\.sequences)
+        let batch = Batch(sequences, padID: padID)
+        let rewards = try model.rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask)
+        let table = try rewards.reshaped([sequences.count, 1])
+        var first: [Int] = [], second: [Int] = [], margins: [Float] = [], signs: [Float] = []
+        var base = 0
+        for group in groups {
+            for comparison in group.comparisons {
+                first.append(base + comparison.better)
+                second.append(base + (comparison.worse ?? comparison.better))
+                margins.append(Float(comparison.margin))
+                signs.append(comparison.worse == nil ? (comparison.margin > 0 ? 1 : -1) : 1)
+            }
+            base += group.sequences.count
+        }
+        let isPairwise = groups.first?.comparisons.first?.worse != nil
+        let count = first.count
+        let logits: Tensor
+        if isPairwise {
+            let better = try Tensor.embedding(table, ids: first, shape: [count])
+            let worse = try Tensor.embedding(table, ids: second, shape: [count])
+            logits = try better - worse - Tensor(shape: [count, 1], scalars: margins)
+        } else {
+            logits = try Tensor.embedding(table, ids: first, shape: [count]) * Tensor(shape: [count, 1], scalars: signs)
+        }
+        // Right when the chosen completion scores higher (whatever the margin), or the label's sign is matched.
+        let correct = zip(logits.scalars, isPairwise ? margins : [Float](repeating: 0, count: count)).filter { $0 + $1 > 0 }.count
+        return (-logits.logSigmoid().mean(), Double(correct), batch.realTokens)
+    }
+
+    /// Rescales the head so rewards over the training completions have mean 0 and standard deviation 1.
+    public func normalizeRewards() throws {
+        let rewards = try withNoGrad { () -> [Float] in
+            try stride(from: 0, to: train.count, by: batchSize).flatMap { start -> [Float] in
+                let batch = Batch(train[start..<min(train.count, start + batchSize)].flatMap(\.sequences), padID: padID)
+                return try model.rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask).scalars
+            }
+        }
+        let mean = rewards.reduce(0, +) / Float(rewards.count)
+        let std = (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(rewards.count)).squareRoot()
+        guard std > 0 else { return }
+        let raw = mean + model.offset  // rewards already had the old offset subtracted
+        try model.score.weight.assign(withNoGrad { model.score.weight.value * (1 / std) })
+        model.offset = raw / std
+    }
+
+    public func saveModel(to directory: URL) throws {
+        try ModelDirectory.save(model, to: directory, padTokenID: model.padTokenID)
+        if let tokenizerDirectory { try ModelDirectory.copyTokenizerFiles(from: tokenizerDirectory, to: directory) }
+    }
+
+    public func loadModel(from directory: URL) throws {
+        try ModelDirectory.loadWeights(into: model, from: directory)
+    }
+}
+
+/// The completions of one prompt, tokenized once each, and the comparisons between them.
+public struct RewardGroup: Sendable {
+    public struct Comparison: Sendable {
+        /// Index of the preferred completion (or the single completion of a labelled example).
+        public var better: Int
+        /// Index of the rejected completion; nil for a labelled example.
+        public var worse: Int?
+        /// The required reward gap for a pair; for a labelled example, +1 (good) or −1 (bad).
+        public var margin: Double
+    }
+
+    public var sequences: [TokenizedExample]
+    public var comparisons: [Comparison]
+
+    /// Prompt tokens (with the tokenizer's special tokens) + completion tokens + EOS, cut to `maxLength`.
+    static func sequence(_ prompt: String, _ completion: String, tokenizer: Tokenizer, maxLength: Int) throws -> TokenizedExample {
+        try Demonstration.completion(prompt: prompt, completion: completion).tokenized(with: tokenizer).truncated(to: maxLength)
+    }
+
+    /// Pairs grouped by prompt, in order of first appearance.
+    public static func groups(_ pairs: [PreferencePair], tokenizer: Tokenizer, maxLength: Int) throws -> [RewardGroup] {
+        var order: [String] = [], byPrompt: [String: [PreferencePair]] = [:]
+        for pair in pairs {
+            if byPrompt[pair.prompt] == nil { order.append(pair.prompt) }
+            byPrompt[pair.prompt, default: []].append(pair)
+        }
+        return try order.map { prompt in
+            var completions: [String] = [], index: [String: Int] = [:]
+            let position = { (text: String) -> Int in
+                if let known = index[text] { return known }
+                index[text] = completions.count
+                completions.append(text)
+                return completions.count - 1
+            }
+            let comparisons = byPrompt[prompt]!.map { Comparison(better: position($0.chosen), worse: position($0.rejected), margin: $0.margin) }
+            return RewardGroup(sequences: try completions.map { try sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength) },
+                               comparisons: comparisons)
+        }
+    }
+
+    /// One group per labelled completion.
+    public static func groups(_ examples: [LabeledCompletion], tokenizer: Tokenizer, maxLength: Int) throws -> [RewardGroup] {
+        try examples.map { example in
+            RewardGroup(sequences: [try sequence(example.prompt, example.completion, tokenizer: tokenizer, maxLength: maxLength)],
+                        comparisons: [Comparison(better: 0, worse: nil, margin: example.label ? 1 : -1)])
+        }
+    }
+}

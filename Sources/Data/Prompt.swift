@@ -1,0 +1,37 @@
+import Foundation
+
+/// A prompt to complete (`{"prompt": "...", "id": ...}`); the id is kept as text, made up when absent.
+public struct PromptRecord: Sendable, Equatable {
+    public var id: String
+    public var prompt: String
+
+    public init(id: String, prompt: String) {
+        self.id = id
+        self.prompt = prompt
+    }
+
+    /// Reads and validates a whole prompts file (`file:line` errors).
+    public static func load(_ url: URL) throws -> [PromptRecord] {
+        try JSONLines.records(url).enumerated().map { index, record in
+            let id: String
+            switch record.object["id"] {
+            case nil, is NSNull: id = String(index + 1)
+            case let text as String: id = text
+            case let number as NSNumber: id = number.stringValue
+            default: throw record.error("field \"id\" must be a string or a number")
+            }
+            return PromptRecord(id: id, prompt: try record.string("prompt"))
+        }
+    }
+}
+
+/// Several completions of one prompt, as `rlhf complete` writes them and the labeling app reads them.
+public struct CompletionSet: Codable, Sendable, Equatable {
+    public var id: String
+    public var prompt: String
+    public var completions: [String]
+
+    public init(id: String, prompt: String, completions: [String]) {
+        (self.id, self.prompt, self.completions) = (id, prompt, completions)
+    }
+}
