@@ -17,21 +17,26 @@ public final class RewardTrainer: TrainingTask {
     private let batchSize: Int
     private let padID: Int
     private let tokenizerDirectory: URL?
+    /// With LoRA: adapters on the frozen backbone, trained with the score head (kept trainable).
+    public let adapters: LoRAAdapters?
 
     public init(model: RewardModel, train: [RewardGroup], eval: [RewardGroup], padID: Int, config: TrainingConfig,
-                tokenizerDirectory: URL?) {
+                tokenizerDirectory: URL?, adapters: LoRAAdapters? = nil) {
         (self.model, self.train, self.eval, self.padID, self.tokenizerDirectory) = (model, train, eval, padID, tokenizerDirectory)
+        self.adapters = adapters
+        if adapters != nil { model.score.weight.isTrainable = true }
         batchSize = config.batchSize
         schedule = BatchSchedule(exampleCount: train.count, batchSize: config.batchSize, seed: config.seed, shuffle: config.shuffle)
     }
 
     public var trainableParameters: [(name: String, parameter: Parameter)] {
-        model.namedParameters.filter { $0.parameter.isTrainable }
+        model.namedParameters.filter { $0.parameter.isTrainable } + (adapters?.namedParameters ?? [])
     }
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
     public func loss(microBatch index: Int) throws -> (loss: Tensor, tokens: Int) {
+        adapters?.reseedDropout(microBatch: index)
         let groups = schedule.batch(index).map { train[$0] }
         let (loss, _, tokens) = try evaluate(groups)
         return (loss, tokens)
@@ -100,13 +105,22 @@ public final class RewardTrainer: TrainingTask {
         model.offset = raw / std
     }
 
+    /// The reward model (frozen base and head) and, with LoRA, the unmerged adapters next to it, so a checkpoint
+    /// resumes exactly; `mergeAdapters()` folds them in for the final model.
     public func saveModel(to directory: URL) throws {
         try ModelDirectory.save(model, to: directory, padTokenID: model.padTokenID)
+        if let adapters { try PEFTAdapter.save(adapters, to: directory) }
         if let tokenizerDirectory { try ModelDirectory.copyTokenizerFiles(from: tokenizerDirectory, to: directory) }
     }
 
     public func loadModel(from directory: URL) throws {
         try ModelDirectory.loadWeights(into: model, from: directory)
+        if let adapters { try PEFTAdapter.loadWeights(into: adapters, from: directory) }
+    }
+
+    /// Folds trained adapters into the backbone, leaving a plain reward model to save.
+    public func mergeAdapters() throws {
+        try adapters?.merge()
     }
 }
 

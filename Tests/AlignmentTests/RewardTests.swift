@@ -2,6 +2,7 @@ import Alignment
 import Data
 import Foundation
 import Models
+import NN
 import Tensor
 import Tokenizer
 import XCTest
@@ -90,5 +91,31 @@ final class RewardTests: XCTestCase {
         let accuracy = try withNoGrad { try trainer.evaluate()["eval_accuracy"]! }
         print("classifier held-out accuracy: \(accuracy)")
         XCTAssertGreaterThanOrEqual(accuracy, 0.9)
+    }
+
+    /// LoRA on the backbone: only adapters and the head change, and the rule is still learnt.
+    func testLoRARewardTrainingLeavesTheBackboneAndLearns() throws {
+        let base = Self.models.appendingPathComponent("tiny-qwen2")
+        let tokenizer = try Tokenizer(directory: base)
+        let model = try ModelDirectory.loadRewardModel(base)
+        model.padTokenID = tokenizer.padTokenID
+        let backboneBefore = model.backbone.namedParameters.map { $0.parameter.value.scalars }
+        let adapters = try PEFTAdapter.attach(to: model.backbone, rank: 8, alpha: 16, dropout: 0, targets: ["q_proj", "v_proj", "o_proj"], seed: 0)
+        let groups = try RewardGroup.groups(try PreferencePair.load(Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl")),
+                                            tokenizer: tokenizer, maxLength: 64)
+        let (train, eval) = heldOut(groups, fraction: 0.25, seed: 1)
+        var config = TrainingConfig()
+        (config.steps, config.batchSize, config.learningRate, config.schedule) = (40, 8, 5e-3, .constant)
+        let trainer = RewardTrainer(model: model, train: train, eval: eval, padID: tokenizer.padTokenID!, config: config,
+                                    tokenizerDirectory: nil, adapters: adapters)
+        XCTAssertEqual(Set(trainer.trainableParameters.map(\.name)).contains("score.weight"), true)
+        try TrainingLoop(task: trainer, config: config, output: try temporaryDirectory(), totalSteps: 40).run(resume: false)
+        XCTAssertEqual(model.backbone.namedParameters.map { $0.parameter.value.scalars }, backboneBefore)
+        let accuracy = try withNoGrad { try trainer.evaluate()["eval_accuracy"]! }
+        print("LoRA reward held-out accuracy: \(accuracy)")
+        XCTAssertGreaterThanOrEqual(accuracy, 0.9)
+        let adapted = try withNoGrad { try trainer.evaluate()["eval_loss"]! }
+        try trainer.mergeAdapters()
+        XCTAssertEqual(try withNoGrad { try trainer.evaluate()["eval_loss"]! }, adapted, accuracy: 1e-4, "merging keeps the rewards")
     }
 }

@@ -80,4 +80,27 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(schedule.batch(5), BatchSchedule(exampleCount: 10, batchSize: 3, seed: 1, shuffle: true).batch(5))
         XCTAssertEqual((0..<4).flatMap { BatchSchedule(exampleCount: 10, batchSize: 3, seed: 1, shuffle: false).batch($0) }, Array(0..<10))
     }
+
+    func testHHTranscriptsSplitAtTheLastAssistantTurn() throws {
+        let chosen = "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Help me bake.\n\nAssistant: Sure, preheat the oven."
+        let rejected = "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Help me bake.\n\nAssistant: Sure? No."
+        let url = try file([#"{"chosen": \#(json(chosen)), "rejected": \#(json(rejected))}"#,
+                            #"{"prompt": "p", "chosen": "a", "rejected": "b", "margin": 2}"#])
+        let pairs = try PreferencePair.load(url)
+        XCTAssertEqual(pairs[0].prompt, "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Help me bake.\n\nAssistant:")
+        XCTAssertEqual(pairs[0].chosen, " Sure, preheat the oven.")
+        XCTAssertEqual(pairs[0].rejected, " Sure? No.")
+        XCTAssertEqual(pairs[1], PreferencePair(prompt: "p", chosen: "a", rejected: "b", margin: 2))
+        try assertPairsFail([#"{"chosen": "same", "rejected": "same"}"#], line: 1, #""chosen" and "rejected" are the same transcript"#)
+        try assertPairsFail([#"{"prompt": "p", "chosen": "a", "rejected": "b", "margin": "big"}"#], line: 1, #"field "margin" must be a number"#)
+    }
+
+    private func json(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed]), as: UTF8.self)
+    }
+
+    private func assertPairsFail(_ lines: [String], line: Int, _ message: String) throws {
+        let url = try file(lines)
+        XCTAssertThrowsError(try PreferencePair.load(url)) { XCTAssertEqual("\($0)", "\(url.path):\(line): \(message)") }
+    }
 }

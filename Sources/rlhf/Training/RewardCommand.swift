@@ -24,8 +24,9 @@ struct RewardTrainCommand: ParsableCommand {
             pairs. classifier: JSONL {"prompt", "completion", "label": true|false}; binary cross-entropy, the reward \
             is the positive-class logit. The backbone comes from --model (typically the SFT model, or an existing \
             *ForSequenceClassification checkpoint); the head reads the last token. After pairwise training the head is \
-            rescaled so training rewards have mean 0 and standard deviation 1. Saved as a transformers \
-            *ForSequenceClassification directory.
+            rescaled so training rewards have mean 0 and standard deviation 1. With --lora-rank the backbone is \
+            frozen, adapters and the head train, and the adapters are merged into the saved model. Saved as a \
+            transformers *ForSequenceClassification directory.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -46,6 +47,8 @@ struct RewardTrainCommand: ParsableCommand {
     var evalSplit = 0.1
 
     @OptionGroup var training: TrainingFlags
+
+    @OptionGroup var lora: LoRAFlags
 
     func validate() throws {
         guard maxLength > 1, evalSplit >= 0, evalSplit < 1 else {
@@ -68,13 +71,16 @@ struct RewardTrainCommand: ParsableCommand {
         let reporter = TrainingReporter()
         reporter.log("reward (\(objective.rawValue)): \(train.count) training / \(eval.count) held-out prompts, "
                      + "\(train.reduce(0) { $0 + $1.comparisons.count }) training comparisons")
+        let adapters = try lora.attach(to: rewardModel.backbone, baseModel: model.model, seed: config.seed)
         let trainer = RewardTrainer(model: rewardModel, train: train, eval: eval, padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0,
-                                    config: config, tokenizerDirectory: model.model)
+                                    config: config, tokenizerDirectory: model.model, adapters: adapters)
         let totalSteps = config.totalSteps(exampleCount: train.count)
         try TrainingLoop(task: trainer, config: config, output: out, totalSteps: totalSteps).run(resume: training.resume,
                                                                                                 onEvent: reporter.handle)
+        try trainer.mergeAdapters()
         if objective == .pairwise { try withNoGrad { try trainer.normalizeRewards() } }
-        try trainer.saveModel(to: out)
+        try ModelDirectory.save(rewardModel, to: out, padTokenID: rewardModel.padTokenID)
+        try ModelDirectory.copyTokenizerFiles(from: model.model, to: out)
         try TrainerState(step: totalSteps, totalSteps: totalSteps, batchesSeen: totalSteps * config.gradAccum, config: config,
                          trainer: trainer.name).write(to: out)
         reporter.log("saved \(out.path)")
