@@ -1,0 +1,73 @@
+import Data
+import Models
+import NN
+import Tensor
+
+/// Queries and sampled responses laid out as PPO scores them: each row is the query left-padded to a common
+/// length, then the response right-padded to a common length, so response token t sits at column
+/// `queryLength + t` in every row.
+public struct RolloutBatch: Sendable {
+    public let size: Int
+    public let queryLength: Int
+    public let responseLength: Int
+    /// [size · (queryLength + responseLength)]
+    public let ids: [Int]
+    /// 1 for real tokens, 0 for padding, same layout as `ids`.
+    public let keyMask: [Float]
+    /// Each token's position counted from its row's first real token.
+    public let positions: [Int]
+    /// [size · responseLength]: 1 where the response has a token.
+    public let responseMask: [Float]
+    public let responses: [[Int]]
+
+    public init(queries: [[Int]], responses: [[Int]], padID: Int) {
+        size = queries.count
+        queryLength = queries.map(\.count).max() ?? 0
+        responseLength = max(1, responses.map(\.count).max() ?? 0)
+        self.responses = responses
+        var ids: [Int] = [], mask: [Float] = [], positions: [Int] = [], responseMask: [Float] = []
+        for (query, response) in zip(queries, responses) {
+            let left = queryLength - query.count, right = responseLength - response.count
+            ids += [Int](repeating: padID, count: left) + query + response + [Int](repeating: padID, count: right)
+            mask += [Float](repeating: 0, count: left) + [Float](repeating: 1, count: query.count + response.count)
+                + [Float](repeating: 0, count: right)
+            positions += [Int](repeating: 0, count: left) + Array(0..<(query.count + response.count)) + [Int](repeating: 0, count: right)
+            responseMask += [Float](repeating: 1, count: response.count) + [Float](repeating: 0, count: right)
+        }
+        (self.ids, self.keyMask, self.positions, self.responseMask) = (ids, mask, positions, responseMask)
+    }
+
+    public var length: Int { queryLength + responseLength }
+
+    var context: AttentionContext { AttentionContext(positions: positions, keyMask: keyMask.contains(0) ? keyMask : nil) }
+
+    /// Response ids [size · responseLength], padding replaced by `fill` (a valid id to gather at).
+    func paddedResponses(fill: Int = 0) -> [Int] {
+        responses.flatMap { $0 + [Int](repeating: fill, count: responseLength - $0.count) }
+    }
+
+    /// Per-row hidden states for the columns that predict each response token (queryLength − 1 … length − 2).
+    func predictingColumns(_ hidden: Tensor) throws -> Tensor {
+        try hidden.slice(axis: 1, (queryLength - 1)..<(length - 1))
+    }
+}
+
+extension CausalLanguageModel {
+    /// log π(response token | everything before it) for every response position, [size, responseLength],
+    /// with the logits divided by `temperature` first (as the rollouts were sampled). Recorded for backward.
+    public func responseLogProbabilities(_ batch: RolloutBatch, temperature: Float = 1) throws -> Tensor {
+        let hidden = try hiddenStates(batch.ids, batch: batch.size, length: batch.length, context: batch.context)
+        let logits = try languageModelHead(try batch.predictingColumns(hidden)) * (1 / temperature)
+        return try logits.logSoftmax().gather(lastAxis: batch.paddedResponses())
+    }
+}
+
+extension RewardModel {
+    /// The head's output at every column predicting a response token, [size, responseLength]: a critic's
+    /// value estimates when this model serves as the value model (TRL's critic reads the same columns).
+    public func responseValues(_ batch: RolloutBatch) throws -> Tensor {
+        let hidden = try backbone.hiddenStates(batch.ids, batch: batch.size, length: batch.length, context: batch.context)
+        let scores = try score(try batch.predictingColumns(hidden))
+        return try scores.gather(lastAxis: Array(repeating: positiveLabel, count: batch.size * batch.responseLength))
+    }
+}
