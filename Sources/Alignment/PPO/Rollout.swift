@@ -20,14 +20,16 @@ public struct RolloutBatch: Sendable {
     public let responseMask: [Float]
     public let responses: [[Int]]
 
-    public init(queries: [[Int]], responses: [[Int]], padID: Int) {
+    /// `queryLength`/`responseLength` default to the longest query and response; larger values keep a
+    /// minibatch in the same columns as the rollout it was cut from.
+    public init(queries: [[Int]], responses: [[Int]], padID: Int, queryLength: Int? = nil, responseLength: Int? = nil) {
         size = queries.count
-        queryLength = queries.map(\.count).max() ?? 0
-        responseLength = max(1, responses.map(\.count).max() ?? 0)
+        self.queryLength = max(queryLength ?? 0, queries.map(\.count).max() ?? 0)
+        self.responseLength = max(responseLength ?? 1, responses.map(\.count).max() ?? 0)
         self.responses = responses
         var ids: [Int] = [], mask: [Float] = [], positions: [Int] = [], responseMask: [Float] = []
         for (query, response) in zip(queries, responses) {
-            let left = queryLength - query.count, right = responseLength - response.count
+            let left = self.queryLength - query.count, right = self.responseLength - response.count
             ids += [Int](repeating: padID, count: left) + query + response + [Int](repeating: padID, count: right)
             mask += [Float](repeating: 0, count: left) + [Float](repeating: 1, count: query.count + response.count)
                 + [Float](repeating: 0, count: right)

@@ -1,0 +1,123 @@
+import Data
+import Foundation
+import Models
+import NN
+import Tensor
+
+/// What scores a finished response: a reward model, or any rule (tests, rubric-based demos).
+public protocol ResponseScorer {
+    /// One score per (query, response) pair; responses end with their EOS token when they have one.
+    func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float]
+}
+
+extension RewardModel: ResponseScorer {
+    public func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float] {
+        let batch = Batch(zip(queries, responses).map { TokenizedExample(ids: $0 + $1, labels: $0 + $1) }, padID: padTokenID ?? 0)
+        return try withNoGrad { try rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask).scalars }
+    }
+}
+
+/// Step 3 of RLHF: PPO iterations as TRL's PPOTrainer runs them — sample responses, score them, per-token
+/// rewards with a KL penalty against the frozen reference, GAE with the critic's values, then several epochs
+/// of clipped policy and value updates over shuffled minibatches.
+public final class PPOTrainer {
+    public struct Options: Sendable {
+        public var hyperparameters = PPOHyperparameters()
+        public var maxNewTokens = 32
+        public var temperature: Float = 1
+        public var ppoEpochs = 4
+        public var miniBatches = 1
+        public var learningRate: Float = 3e-6
+        public var maxGradNorm: Float = 1
+        public var seed: UInt64 = 0
+        public init() {}
+    }
+
+    public let policy: any CausalLanguageModel
+    public let reference: any CausalLanguageModel
+    public let critic: RewardModel
+    public let scorer: any ResponseScorer
+    public let options: Options
+    public let stopTokenIDs: Set<Int>
+    public let padID: Int
+    public private(set) var klController: KLController
+    private let policyOptimizer: any Optimizer
+    private let criticOptimizer: any Optimizer
+    private var iteration = 0
+
+    public init(policy: any CausalLanguageModel, reference: any CausalLanguageModel, critic: RewardModel,
+                scorer: any ResponseScorer, options: Options, stopTokenIDs: Set<Int>, padID: Int) throws {
+        (self.policy, self.reference, self.critic, self.scorer, self.options) = (policy, reference, critic, scorer, options)
+        (self.stopTokenIDs, self.padID) = (stopTokenIDs, padID)
+        reference.setTrainable(false)
+        klController = try options.hyperparameters.makeKLController()
+        policyOptimizer = AdamW(parameters: policy.parameters.filter(\.isTrainable), learningRate: options.learningRate, weightDecay: 0)
+        criticOptimizer = AdamW(parameters: critic.parameters.filter(\.isTrainable), learningRate: options.learningRate, weightDecay: 0)
+    }
+
+    /// One PPO iteration on `queries` (token ids); returns TRL-named metrics.
+    public func step(queries: [[Int]]) throws -> [String: Double] {
+        let hyper = options.hyperparameters
+        var sampling = SamplingOptions(temperature: options.temperature, seed: options.seed &+ UInt64(iteration) &* 1_000_003)
+        sampling.topK = 0
+        let responses = try TextGenerator(model: policy).generate(queries, options: .init(
+            maxNewTokens: options.maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID))
+        let rollout = RolloutBatch(queries: queries, responses: responses, padID: padID)
+        let padding = try ResponsePadding(responseMask: rollout.responseMask, responseLength: rollout.responseLength)
+        let (logprobs, refLogprobs, values) = try withNoGrad {
+            (try policy.responseLogProbabilities(rollout, temperature: options.temperature),
+             try reference.responseLogProbabilities(rollout, temperature: options.temperature),
+             try critic.responseValues(rollout))
+        }
+        let scores = try scorer.scores(queries: queries, responses: responses)
+        let containsEOS = responses.map { $0.contains { stopTokenIDs.contains($0) } }
+        let rewards = try PPOMath.rewards(logprobs: logprobs, refLogprobs: refLogprobs, scores: scores, containsEOS: containsEOS,
+                                          padding: padding, klCoefficient: Float(klController.value), hyperparameters: hyper)
+        let advantages = try PPOMath.advantages(rewards: rewards.rewards, values: values, padding: padding, hyperparameters: hyper)
+
+        var statistics = PPOStatsLog()
+        var generator = SeededGenerator(seed: options.seed &+ UInt64(iteration))
+        let size = queries.count, per = max(1, (queries.count + options.miniBatches - 1) / options.miniBatches)
+        for _ in 0..<options.ppoEpochs {
+            var order = Array(0..<size)
+            order.shuffle(using: &generator)
+            for start in stride(from: 0, to: size, by: per) {
+                let rows = Array(order[start..<min(size, start + per)])
+                let mini = RolloutBatch(queries: rows.map { queries[$0] }, responses: rows.map { responses[$0] }, padID: padID,
+                                        queryLength: rollout.queryLength, responseLength: rollout.responseLength)
+                let pick = { (t: Tensor) throws -> Tensor in try Self.rows(t, rows) }
+                let newLogprobs = try policy.responseLogProbabilities(mini, temperature: options.temperature)
+                let newValues = try critic.responseValues(mini)
+                let (loss, stats) = try PPOMath.loss(
+                    newLogprobs: newLogprobs, newValues: newValues, oldLogprobs: try pick(rewards.logprobs),
+                    oldValues: try pick(advantages.values), advantages: try pick(advantages.advantages),
+                    returns: try pick(advantages.returns), padding: try ResponsePadding(lengths: rows.map { padding.lengths[$0] },
+                                                                                        responseLength: padding.responseLength),
+                    hyperparameters: hyper)
+                policyOptimizer.zeroGrad()
+                criticOptimizer.zeroGrad()
+                try loss.backward()
+                if options.maxGradNorm > 0 {
+                    clipGradientNorm(policyOptimizer.parameters, maxNorm: options.maxGradNorm)
+                    clipGradientNorm(criticOptimizer.parameters, maxNorm: options.maxGradNorm)
+                }
+                try policyOptimizer.step()
+                try criticOptimizer.step()
+                statistics.append(stats)
+            }
+        }
+        var metrics = rewards.metrics.merging(statistics.metrics) { a, _ in a }
+        let meanKL = metrics["objective/kl"] ?? 0
+        klController.update(currentKL: meanKL, steps: size)
+        metrics["objective/kl_coef"] = klController.value
+        metrics["val/num_eos_tokens"] = Double(containsEOS.filter { $0 }.count)
+        metrics["val/mean_response_length"] = Double(responses.map(\.count).reduce(0, +)) / Double(size)
+        iteration += 1
+        return metrics
+    }
+
+    /// The given rows of a [batch, L] tensor.
+    static func rows(_ tensor: Tensor, _ rows: [Int]) throws -> Tensor {
+        try Tensor.embedding(tensor.detached(), ids: rows, shape: [rows.count])
+    }
+}

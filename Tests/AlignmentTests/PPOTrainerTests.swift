@@ -1,0 +1,41 @@
+import Alignment
+import Foundation
+import Models
+import NN
+import Tensor
+import XCTest
+
+final class PPOTrainerTests: XCTestCase {
+    static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ModelsTests/Fixtures")
+
+    /// Scores a response by the share of its tokens below 100: a rule the policy can only learn from rewards.
+    struct LowTokenRule: ResponseScorer {
+        func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float] {
+            responses.map { response in Float(response.filter { $0 < 100 }.count) / Float(max(1, response.count)) }
+        }
+    }
+
+    /// PPO raises the score of a rule the policy never sees, while the reference model stays untouched.
+    func testPPORaisesTheScore() throws {
+        let directory = Self.models.appendingPathComponent("tiny-gpt2")
+        let policy = try ModelDirectory.load(directory), reference = try ModelDirectory.load(directory)
+        let referenceBefore = reference.namedParameters.map { $0.parameter.value.scalars }
+        var options = PPOTrainer.Options()
+        (options.maxNewTokens, options.learningRate, options.ppoEpochs, options.miniBatches) = (8, 3e-3, 4, 2)
+        options.hyperparameters.klCoefficient = 0.01
+        let trainer = try PPOTrainer(policy: policy, reference: reference, critic: try ModelDirectory.loadRewardModel(directory),
+                                     scorer: LowTokenRule(), options: options, stopTokenIDs: [], padID: 699)
+        let queries = (0..<8).map { [($0 * 37) % 600 + 2, ($0 * 11) % 600 + 5, 300] }
+        var scores: [Double] = []
+        for _ in 0..<12 {
+            let metrics = try trainer.step(queries: queries)
+            scores.append(metrics["objective/scores"]!)
+            XCTAssertNotNil(metrics["policy/clipfrac_avg"])
+            XCTAssertNotNil(metrics["loss/value_avg"])
+        }
+        print("ppo scores by iteration: \(scores.map { String(format: "%.2f", $0) })")
+        XCTAssertGreaterThan(scores.suffix(3).reduce(0, +) / 3, scores[0] + 0.3)
+        XCTAssertEqual(reference.namedParameters.map { $0.parameter.value.scalars }, referenceBefore)
+    }
+}
