@@ -21,14 +21,21 @@ public struct CheckpointStore: Sendable {
     /// Writes a checkpoint; `saveModel` writes the model files (full weights or an adapter) into a directory.
     public func save(step: Int, state: TrainerState, optimizer: any Optimizer,
                      named: [(name: String, parameter: Parameter)], saveModel: (URL) throws -> Void) throws -> URL {
+        try saveAtomically(step: step) { temporary in
+            try saveModel(temporary)
+            try Safetensors.write(optimizer.stateTensors(named), to: temporary.appendingPathComponent(Self.optimizerFile))
+            try state.write(to: temporary)
+        }
+    }
+
+    /// Lets `write` fill a hidden temporary directory, then renames it to `checkpoint-<step>`.
+    public func saveAtomically(step: Int, _ write: (URL) throws -> Void) throws -> URL {
         let files = FileManager.default
         let final = directory(step: step)
         let temporary = output.appendingPathComponent(".checkpoint-\(step)-\(UUID().uuidString).tmp")
         try files.createDirectory(at: temporary, withIntermediateDirectories: true)
         do {
-            try saveModel(temporary)
-            try Safetensors.write(optimizer.stateTensors(named), to: temporary.appendingPathComponent(Self.optimizerFile))
-            try state.write(to: temporary)
+            try write(temporary)
             if files.fileExists(atPath: final.path) { try files.removeItem(at: final) }
             try files.moveItem(at: temporary, to: final)
         } catch {
@@ -38,12 +45,12 @@ public struct CheckpointStore: Sendable {
         return final
     }
 
-    /// The newest complete checkpoint, if any.
-    public func latest() -> URL? {
+    /// The newest complete checkpoint (one holding `marker`), if any.
+    public func latest(marker: String = TrainerState.fileName) -> URL? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
         return names.filter { $0.hasPrefix("checkpoint-") }.sorted().reversed()
             .map { output.appendingPathComponent($0) }
-            .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent(TrainerState.fileName).path) }
+            .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent(marker).path) }
     }
 
     /// Restores the optimizer moments of a checkpoint.

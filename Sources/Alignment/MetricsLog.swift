@@ -9,7 +9,7 @@ public final class MetricsLog {
     }
 
     public func append(_ metrics: [String: Double]) throws {
-        let data = try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys]) + Data([0x0A])
+        let data = try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys, .withoutEscapingSlashes]) + Data([0x0A])
         if let handle = try? FileHandle(forWritingTo: url) {
             defer { try? handle.close() }
             try handle.seekToEnd()

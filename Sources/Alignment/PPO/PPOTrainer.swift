@@ -43,7 +43,9 @@ public final class PPOTrainer {
     public private(set) var klController: KLController
     private let policyOptimizer: any Optimizer
     private let criticOptimizer: any Optimizer
-    private var iteration = 0
+    /// Iterations completed (rollout seeds and minibatch shuffles derive from it, so a resumed run repeats
+    /// exactly what an uninterrupted one would do).
+    public private(set) var iteration = 0
 
     public init(policy: any CausalLanguageModel, reference: any CausalLanguageModel, critic: RewardModel,
                 scorer: any ResponseScorer, options: Options, stopTokenIDs: Set<Int>, padID: Int) throws {
@@ -114,6 +116,38 @@ public final class PPOTrainer {
         metrics["val/mean_response_length"] = Double(responses.map(\.count).reduce(0, +)) / Double(size)
         iteration += 1
         return metrics
+    }
+
+    // MARK: Checkpoints
+
+    struct State: Codable {
+        var iteration: Int
+        var klController: KLController
+    }
+
+    /// Writes `policy/` and `critic/` (model weights), `optimizers.safetensors` and `ppo_state.json` into
+    /// `directory`, which the caller makes atomic (e.g. through `CheckpointStore`-style renaming).
+    public func save(to directory: URL, policyFiles: (URL) throws -> Void, criticFiles: (URL) throws -> Void) throws {
+        try policyFiles(directory.appendingPathComponent("policy"))
+        try criticFiles(directory.appendingPathComponent("critic"))
+        let state = policyOptimizer.stateTensors(policy.namedParameters.map { ("policy.\($0.name)", $0.parameter) })
+            + criticOptimizer.stateTensors(critic.namedParameters.map { ("critic.\($0.name)", $0.parameter) })
+        try Safetensors.write(state, to: directory.appendingPathComponent("optimizers.safetensors"))
+        try JSONEncoder().encode(State(iteration: iteration, klController: klController))
+            .write(to: directory.appendingPathComponent("ppo_state.json"), options: .atomic)
+    }
+
+    /// Restores what `save` wrote: weights, optimizer moments, KL controller and iteration count.
+    public func restore(from directory: URL) throws {
+        try ModelDirectory.loadWeights(into: policy, from: directory.appendingPathComponent("policy"))
+        try ModelDirectory.loadWeights(into: critic, from: directory.appendingPathComponent("critic"))
+        let file = try SafetensorsFile(contentsOf: directory.appendingPathComponent("optimizers.safetensors"))
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        try policyOptimizer.restoreState(tensors, policy.namedParameters.map { ("policy.\($0.name)", $0.parameter) })
+        try criticOptimizer.restoreState(tensors, critic.namedParameters.map { ("critic.\($0.name)", $0.parameter) })
+        let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: directory.appendingPathComponent("ppo_state.json")))
+        (iteration, klController) = (state.iteration, state.klController)
     }
 
     /// The given rows of a [batch, L] tensor.

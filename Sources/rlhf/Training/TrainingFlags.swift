@@ -100,8 +100,9 @@ struct TrainingReporter {
             if step > 0 { log("resuming at step \(step) of \(total)") }
         case .stepEnded(let step, let total, let metrics):
             let elapsed = Date().timeIntervalSince(started)
-            let line = String(format: "step %d/%d %@ loss %.4f lr %.2e %.0f tok/s", step, total, bar(step, total),
-                              metrics["loss"] ?? 0, metrics["learning_rate"] ?? 0, metrics["tokens_per_second"] ?? 0)
+            let (name, value) = metrics["score"].map { ("score", $0) } ?? ("loss", metrics["loss"] ?? 0)
+            let line = String(format: "step %d/%d %@ %@ %.4f lr %.2e %.0f tok/s", step, total, bar(step, total), name, value,
+                              metrics["learning_rate"] ?? 0, metrics["tokens_per_second"] ?? 0)
                 + " elapsed \(Int(elapsed))s"
             if progress.enabled { progress.say(line) } else if step == total || step % max(1, total / 10) == 0 { log(line) }
         case .evaluated(let step, let metrics):
