@@ -3,6 +3,7 @@ import Foundation
 import Models
 import NN
 import Tensor
+import Tokenizer
 
 /// What scores a finished response: a reward model, or any rule (tests, rubric-based demos).
 public protocol ResponseScorer {
@@ -153,5 +154,23 @@ public final class PPOTrainer {
     /// The given rows of a [batch, L] tensor.
     static func rows(_ tensor: Tensor, _ rows: [Int]) throws -> Tensor {
         try Tensor.embedding(tensor.detached(), ids: rows, shape: [rows.count])
+    }
+}
+
+/// Scores with a model that has its own tokenizer: the ids are decoded with `source` and encoded again with
+/// `target` (prompt with its special tokens, response without, as the scorer was trained).
+public struct RetokenizingScorer: ResponseScorer {
+    public let scorer: any ResponseScorer
+    public let source: Tokenizer
+    public let target: Tokenizer
+
+    public init(scorer: any ResponseScorer, source: Tokenizer, target: Tokenizer) {
+        (self.scorer, self.source, self.target) = (scorer, source, target)
+    }
+
+    public func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float] {
+        let prompts = queries.map { target.encode(source.decode($0, skipSpecialTokens: true)) }
+        let completions = responses.map { target.encode(source.decode($0, skipSpecialTokens: true), addSpecialTokens: false) }
+        return try scorer.scores(queries: prompts, responses: completions)
     }
 }

@@ -1,0 +1,89 @@
+import Data
+import Foundation
+import Models
+import NN
+import Tensor
+
+/// Before/after comparison of a tuned model with its baseline on the same prompts (`rlhf eval`).
+public struct Evaluation: Sendable {
+    public struct Side: Codable, Sendable {
+        public let meanReward: Double
+        /// 95% interval of the mean (normal approximation).
+        public let rewardInterval: [Double]
+        public let meanLength: Double
+        /// Distinct n-grams over all n-grams of the responses (n = 1, 2): low values flag repetition.
+        public let distinct1: Double
+        public let distinct2: Double
+        /// Share of responses that repeat one token 4+ times in a row (a reward-hacking signal).
+        public let repetitionRate: Double
+        public let extraRewards: [String: Double]
+    }
+
+    public let model: Side
+    public let baseline: Side
+    /// Share of prompts where the model's response outscores the baseline's (ties count half).
+    public let winRate: Double
+    /// Mean over responses of Σ_t (log π_model − log π_baseline) of the model's own tokens, per token.
+    public let klPerToken: Double
+    public let prompts: Int
+
+    /// Greedy responses of both models to `queries`, scored by `scorer` and every extra scorer.
+    public static func run(model: any CausalLanguageModel, baseline: any CausalLanguageModel, scorer: any ResponseScorer,
+                           extraScorers: [String: any ResponseScorer] = [:], queries: [[Int]], maxNewTokens: Int,
+                           stopTokenIDs: Set<Int>, padID: Int) throws -> Evaluation {
+        let options = TextGenerator.Options(maxNewTokens: maxNewTokens, sampling: .greedy, stopTokenIDs: stopTokenIDs, padTokenID: padID)
+        let tuned = try TextGenerator(model: model).generate(queries, options: options)
+        let base = try TextGenerator(model: baseline).generate(queries, options: options)
+        let tunedScores = try scorer.scores(queries: queries, responses: tuned)
+        let baseScores = try scorer.scores(queries: queries, responses: base)
+        let wins = zip(tunedScores, baseScores).map { $0 > $1 ? 1.0 : ($0 == $1 ? 0.5 : 0) }.reduce(0, +)
+        let batch = RolloutBatch(queries: queries, responses: tuned.map { $0.isEmpty ? [padID] : $0 }, padID: padID)
+        let (tunedLog, baseLog) = try withNoGrad {
+            (try model.responseLogProbabilities(batch).scalars, try baseline.responseLogProbabilities(batch).scalars)
+        }
+        var kl = 0.0, tokens = 0.0
+        for (i, mask) in batch.responseMask.enumerated() where mask == 1 {
+            kl += Double(tunedLog[i] - baseLog[i])
+            tokens += 1
+        }
+        func side(_ responses: [[Int]], _ scores: [Float]) throws -> Side {
+            let values = scores.map(Double.init)
+            let mean = values.reduce(0, +) / Double(values.count)
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, values.count - 1))
+            let halfWidth = 1.96 * (variance / Double(values.count)).squareRoot()
+            var extras: [String: Double] = [:]
+            for (name, extra) in extraScorers {
+                let s = try extra.scores(queries: queries, responses: responses)
+                extras[name] = Double(s.reduce(0, +)) / Double(s.count)
+            }
+            return Side(meanReward: mean, rewardInterval: [mean - halfWidth, mean + halfWidth],
+                        meanLength: Double(responses.map(\.count).reduce(0, +)) / Double(responses.count),
+                        distinct1: distinct(responses, n: 1), distinct2: distinct(responses, n: 2),
+                        repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras)
+        }
+        return Evaluation(model: try side(tuned, tunedScores), baseline: try side(base, baseScores),
+                          winRate: wins / Double(queries.count), klPerToken: tokens > 0 ? kl / tokens : 0, prompts: queries.count)
+    }
+
+    static func distinct(_ responses: [[Int]], n: Int) -> Double {
+        var seen = Set<[Int]>(), total = 0
+        for response in responses where response.count >= n {
+            for start in 0...(response.count - n) {
+                seen.insert(Array(response[start..<(start + n)]))
+                total += 1
+            }
+        }
+        return total == 0 ? 0 : Double(seen.count) / Double(total)
+    }
+
+    static func hasRun(_ response: [Int]) -> Bool {
+        var run = 1
+        for i in response.indices.dropFirst() {
+            run = response[i] == response[i - 1] ? run + 1 : 1
+            if run >= 4 { return true }
+        }
+        return false
+    }
+}
+
+extension Evaluation: Codable {}
