@@ -19,7 +19,7 @@ public final class Linear: Module {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         let y = try Tensor.linear(x, weight: weight.value, bias: bias?.value, weightIsInputMajor: inputMajor)
-        guard let adapter else { return y }
+        guard let adapter, adapter.isEnabled else { return y }
         return try y + adapter(x)
     }
 

@@ -15,6 +15,8 @@ public final class LoRAAdapter: Module {
     /// Dropout applies only while this is set and gradients are being recorded: evaluation, generation
     /// and merging see the deterministic update.
     public var isTraining = true
+    /// Off: the layer computes its base output alone (the frozen reference in LoRA-mode PPO).
+    public var isEnabled = true
     var dropoutGenerator: SeededGenerator
 
     public init(inFeatures: Int, outFeatures: Int, rank: Int, alpha: Float, dropout: Float,
@@ -129,6 +131,13 @@ public final class LoRAAdapters: Module {
     public var isTraining: Bool {
         get { layers.contains { $0.adapter.isTraining } }
         set { for layer in layers { layer.adapter.isTraining = newValue } }
+    }
+
+    /// Runs `body` with every adapter switched off: the base model, e.g. as PPO's frozen reference.
+    public func withAdaptersDisabled<T>(_ body: () throws -> T) rethrows -> T {
+        for layer in layers { layer.adapter.isEnabled = false }
+        defer { for layer in layers { layer.adapter.isEnabled = true } }
+        return try body()
     }
 
     /// Draws the dropout masks from the micro-batch index alone, so a resumed run drops exactly what an

@@ -35,7 +35,10 @@ public final class PPOTrainer {
     }
 
     public let policy: any CausalLanguageModel
-    public let reference: any CausalLanguageModel
+    /// A frozen copy of the starting policy; nil in LoRA mode, where the reference is `policy` with its adapters off.
+    public let reference: (any CausalLanguageModel)?
+    /// LoRA mode: the adapters trained on the frozen base that `policy` and the reference share.
+    public let adapters: LoRAAdapters?
     public let critic: RewardModel
     public let scorer: any ResponseScorer
     public let options: Options
@@ -48,13 +51,19 @@ public final class PPOTrainer {
     /// exactly what an uninterrupted one would do).
     public private(set) var iteration = 0
 
-    public init(policy: any CausalLanguageModel, reference: any CausalLanguageModel, critic: RewardModel,
-                scorer: any ResponseScorer, options: Options, stopTokenIDs: Set<Int>, padID: Int) throws {
-        (self.policy, self.reference, self.critic, self.scorer, self.options) = (policy, reference, critic, scorer, options)
-        (self.stopTokenIDs, self.padID) = (stopTokenIDs, padID)
-        reference.setTrainable(false)
+    /// Full mode: `reference` is a separate frozen copy. LoRA mode: pass `adapters` attached to `policy` (which froze
+    /// its base) and no reference; the base without adapters serves as the reference, so one model is held.
+    public init(policy: any CausalLanguageModel, reference: (any CausalLanguageModel)?, adapters: LoRAAdapters? = nil,
+                critic: RewardModel, scorer: any ResponseScorer, options: Options, stopTokenIDs: Set<Int>, padID: Int) throws {
+        guard (reference == nil) != (adapters == nil) else {
+            throw ModelError.generation("PPO needs either a separate reference model or LoRA adapters on the policy")
+        }
+        (self.policy, self.reference, self.adapters, self.critic, self.scorer) = (policy, reference, adapters, critic, scorer)
+        (self.options, self.stopTokenIDs, self.padID) = (options, stopTokenIDs, padID)
+        reference?.setTrainable(false)
         klController = try options.hyperparameters.makeKLController()
-        policyOptimizer = AdamW(parameters: policy.parameters.filter(\.isTrainable), learningRate: options.learningRate, weightDecay: 0)
+        policyOptimizer = AdamW(parameters: policy.parameters.filter(\.isTrainable) + (adapters?.parameters ?? []),
+                                learningRate: options.learningRate, weightDecay: 0)
         criticOptimizer = AdamW(parameters: critic.parameters.filter(\.isTrainable), learningRate: options.learningRate, weightDecay: 0)
     }
 
@@ -69,7 +78,7 @@ public final class PPOTrainer {
         let padding = try ResponsePadding(responseMask: rollout.responseMask, responseLength: rollout.responseLength)
         let (logprobs, refLogprobs, values) = try withNoGrad {
             (try policy.responseLogProbabilities(rollout, temperature: options.temperature),
-             try reference.responseLogProbabilities(rollout, temperature: options.temperature),
+             try referenceLogProbabilities(rollout),
              try critic.responseValues(rollout))
         }
         let scores = try scorer.scores(queries: queries, responses: responses)
@@ -119,6 +128,16 @@ public final class PPOTrainer {
         return metrics
     }
 
+    private func referenceLogProbabilities(_ rollout: RolloutBatch) throws -> Tensor {
+        if let reference { return try reference.responseLogProbabilities(rollout, temperature: options.temperature) }
+        return try adapters!.withAdaptersDisabled { try policy.responseLogProbabilities(rollout, temperature: options.temperature) }
+    }
+
+    /// The policy's trainable parameters under checkpoint names (the adapters' in LoRA mode).
+    private var namedPolicyParameters: [(name: String, parameter: Parameter)] {
+        (adapters?.namedParameters ?? policy.namedParameters).map { ("policy.\($0.name)", $0.parameter) }
+    }
+
     // MARK: Checkpoints
 
     struct State: Codable {
@@ -131,7 +150,7 @@ public final class PPOTrainer {
     public func save(to directory: URL, policyFiles: (URL) throws -> Void, criticFiles: (URL) throws -> Void) throws {
         try policyFiles(directory.appendingPathComponent("policy"))
         try criticFiles(directory.appendingPathComponent("critic"))
-        let state = policyOptimizer.stateTensors(policy.namedParameters.map { ("policy.\($0.name)", $0.parameter) })
+        let state = policyOptimizer.stateTensors(namedPolicyParameters)
             + criticOptimizer.stateTensors(critic.namedParameters.map { ("critic.\($0.name)", $0.parameter) })
         try Safetensors.write(state, to: directory.appendingPathComponent("optimizers.safetensors"))
         try JSONEncoder().encode(State(iteration: iteration, klController: klController))
@@ -140,12 +159,16 @@ public final class PPOTrainer {
 
     /// Restores what `save` wrote: weights, optimizer moments, KL controller and iteration count.
     public func restore(from directory: URL) throws {
-        try ModelDirectory.loadWeights(into: policy, from: directory.appendingPathComponent("policy"))
+        if let adapters {
+            try PEFTAdapter.loadWeights(into: adapters, from: directory.appendingPathComponent("policy"))
+        } else {
+            try ModelDirectory.loadWeights(into: policy, from: directory.appendingPathComponent("policy"))
+        }
         try ModelDirectory.loadWeights(into: critic, from: directory.appendingPathComponent("critic"))
         let file = try SafetensorsFile(contentsOf: directory.appendingPathComponent("optimizers.safetensors"))
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name) }
-        try policyOptimizer.restoreState(tensors, policy.namedParameters.map { ("policy.\($0.name)", $0.parameter) })
+        try policyOptimizer.restoreState(tensors, namedPolicyParameters)
         try criticOptimizer.restoreState(tensors, critic.namedParameters.map { ("critic.\($0.name)", $0.parameter) })
         let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: directory.appendingPathComponent("ppo_state.json")))
         (iteration, klController) = (state.iteration, state.klController)

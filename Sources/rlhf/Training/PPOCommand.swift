@@ -58,6 +58,8 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Stop once the mean per-sequence KL to the reference exceeds this.") var klBudget: Double?
     @Flag(help: "Continue from the newest checkpoint in --out.") var resume = false
 
+    @OptionGroup var lora: LoRAFlags
+
     func validate() throws {
         guard iterations > 0, batchSize > 0, miniBatches > 0, miniBatches <= batchSize, ppoEpochs > 0, maxNewTokens > 0 else {
             throw ValidationError("--iterations, --batch-size, --ppo-epochs, --max-new-tokens must be positive; --mini-batches in 1...batch-size")
@@ -75,6 +77,11 @@ struct PPOCommand: ParsableCommand {
         }
         let rewardModel = try ModelDirectory.loadRewardModel(reward)
         rewardModel.setTrainable(false)
+        // A reward model with another tokenizer reads the responses as text, encoded its own way.
+        let sameTokenizer = FileManager.default.contentsEqual(atPath: policy.appendingPathComponent("tokenizer.json").path,
+                                                              andPath: reward.appendingPathComponent("tokenizer.json").path)
+        let scorer: any ResponseScorer = sameTokenizer ? rewardModel
+            : RetokenizingScorer(scorer: rewardModel, source: tokenizer, target: try Tokenizer(directory: reward))
         var options = PPOTrainer.Options()
         (options.maxNewTokens, options.temperature, options.ppoEpochs, options.miniBatches) = (maxNewTokens, temperature, ppoEpochs, miniBatches)
         (options.learningRate, options.maxGradNorm, options.seed) = (lr, maxGradNorm, seed)
@@ -83,9 +90,13 @@ struct PPOCommand: ParsableCommand {
         (hyper.gamma, hyper.lambda, hyper.clipRange, hyper.clipRangeValue) = (gamma, lambda, cliprange, cliprangeValue)
         (hyper.valueCoefficient, hyper.missingEOSPenalty, hyper.whitenRewards) = (vfCoef, missingEosPenalty, whitenRewards)
         options.hyperparameters = hyper
-        let trainer = try PPOTrainer(policy: try ModelDirectory.load(policy), reference: try ModelDirectory.load(policy),
-                                     critic: try ModelDirectory.loadRewardModel(reward), scorer: rewardModel, options: options,
-                                     stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0)
+        // LoRA mode holds one base model: the policy is base + adapters, the reference the base alone.
+        let policyModel = try ModelDirectory.load(policy)
+        let adapters = try lora.attach(to: policyModel, baseModel: policy, seed: seed)
+        let trainer = try PPOTrainer(policy: policyModel, reference: adapters == nil ? try ModelDirectory.load(policy) : nil,
+                                     adapters: adapters, critic: try ModelDirectory.loadRewardModel(reward), scorer: scorer,
+                                     options: options, stopTokenIDs: tokenizer.eosTokenIDs,
+                                     padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let metrics = MetricsLog(directory: out)
         let store = CheckpointStore(output: out)
@@ -111,7 +122,7 @@ struct PPOCommand: ParsableCommand {
                              tokenizer: tokenizer, trainer: trainer, to: samples)
             if saveEvery > 0, trainer.iteration % saveEvery == 0, trainer.iteration < iterations {
                 let directory = try store.saveAtomically(step: trainer.iteration) { temporary in
-                    try trainer.save(to: temporary, policyFiles: { try self.saveModel(trainer.policy, to: $0) },
+                    try trainer.save(to: temporary, policyFiles: { try self.savePolicy(trainer, to: $0) },
                                      criticFiles: { try ModelDirectory.save(trainer.critic, to: $0, padTokenID: trainer.critic.padTokenID) })
                 }
                 reporter.log("saved \(directory.path)")
@@ -125,13 +136,21 @@ struct PPOCommand: ParsableCommand {
                 break
             }
         }
-        try saveModel(trainer.policy, to: out)
+        if let adapters {
+            try PEFTAdapter.save(adapters, to: out.appendingPathComponent("adapter"))
+            try adapters.merge()
+        }
+        try ModelDirectory.save(trainer.policy, to: out)
+        try ModelDirectory.copyTokenizerFiles(from: policy, to: out)
         try ModelDirectory.save(trainer.critic, to: out.appendingPathComponent("critic"), padTokenID: trainer.critic.padTokenID)
-        reporter.log("saved \(out.path)")
+        reporter.log("saved \(out.path)" + (adapters == nil ? "" : " (adapters merged; unmerged in adapter/)"))
+        reporter.log(String(format: "peak memory %.0f MB", Double(peakResidentBytes()) / 1_048_576))
     }
 
-    private func saveModel(_ model: any CausalLanguageModel, to directory: URL) throws {
-        try ModelDirectory.save(model, to: directory)
+    /// A checkpoint's policy: the adapters in LoRA mode (the base is --policy itself), else the whole model.
+    private func savePolicy(_ trainer: PPOTrainer, to directory: URL) throws {
+        if let adapters = trainer.adapters { return try PEFTAdapter.save(adapters, to: directory) }
+        try ModelDirectory.save(trainer.policy, to: directory)
         try ModelDirectory.copyTokenizerFiles(from: policy, to: directory)
     }
 

@@ -101,9 +101,9 @@ struct TrainingReporter {
         case .stepEnded(let step, let total, let metrics):
             let elapsed = Date().timeIntervalSince(started)
             let (name, value) = metrics["score"].map { ("score", $0) } ?? ("loss", metrics["loss"] ?? 0)
-            let line = String(format: "step %d/%d %@ %@ %.4f lr %.2e %.0f tok/s", step, total, bar(step, total), name, value,
-                              metrics["learning_rate"] ?? 0, metrics["tokens_per_second"] ?? 0)
-                + " elapsed \(Int(elapsed))s"
+            let line = String(format: "step %d/%d %@ %@ %.4f lr %.2e", step, total, bar(step, total), name, value,
+                              metrics["learning_rate"] ?? 0)
+                + (metrics["tokens_per_second"].map { String(format: " %.0f tok/s", $0) } ?? "") + " elapsed \(Int(elapsed))s"
             if progress.enabled { progress.say(line) } else if step == total || step % max(1, total / 10) == 0 { log(line) }
         case .evaluated(let step, let metrics):
             progress.clear()
