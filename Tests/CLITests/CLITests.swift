@@ -167,6 +167,34 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(scored["accuracy"] as? Double), 0.9)
     }
 
+    /// PPO end to end from the command line: metrics with TRL's names, checkpoints, a resumed continuation,
+    /// and an evaluation of the result against its starting point.
+    func testPPOThenResumeThenEval() throws {
+        let prompts = try temporaryDirectory().appendingPathComponent("prompts.jsonl")
+        try Data((0..<6).map { #"{"prompt": "Question \#($0)?"}"# }.joined(separator: "\n").utf8).write(to: prompts)
+        let out = try temporaryDirectory().appendingPathComponent("ppo")
+        let policy = Self.fixtures.appendingPathComponent("tiny-gpt2").path
+        let reward = Self.fixtures.appendingPathComponent("tiny-gpt2-reward").path
+        let common = ["ppo", "--policy", policy, "--reward", reward, "--prompts", prompts.path, "--out", out.path,
+                      "--batch-size", "3", "--max-new-tokens", "6", "--save-every", "2", "--lr", "1e-3"]
+        let first = try runRLHF(common + ["--iterations", "3"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let again = try runRLHF(common + ["--iterations", "3"])
+        XCTAssertNotEqual(again.status, 0, "a finished run is not silently overwritten")
+        let resumed = try runRLHF(common + ["--iterations", "5", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at iteration 2"), resumed.stderr)
+        let lines = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 5, "iterations 1–2 from the checkpoint, 3–5 from the resumed run")
+        for key in ["objective/kl", "objective/scores", "policy/clipfrac_avg", "loss/value_avg", "val/ratio"] {
+            XCTAssertTrue(lines.allSatisfy { $0.contains("\"\(key)\"") }, key)
+        }
+        let evaluation = try jsonOutput(["eval", "--model", out.path, "--baseline", policy, "--reward", reward,
+                                         "--prompts", prompts.path, "--max-new-tokens", "6", "--json"])
+        XCTAssertEqual(evaluation["prompts"] as? Int, 6)
+        XCTAssertNotNil(evaluation["win_rate"] as? Double)
+    }
+
     func testBadDataFailsBeforeWritingAnything() throws {
         let data = try temporaryDirectory().appendingPathComponent("bad.jsonl")
         try Data("{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\"}\n".utf8).write(to: data)
