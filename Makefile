@@ -8,6 +8,7 @@ demo: deps release
 	$(RLHF) bench engine
 
 test: deps
+	@scripts/install-browser.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 

@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data"]),
         .target(
             name: "Feedback",
-            dependencies: ["Data", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["Tensor", "Data", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Hummingbird", package: "hummingbird")],
             resources: [.copy("Web")]
         ),
@@ -49,7 +49,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizer", "Data"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
-        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor"]),
     ]
 )

@@ -7,8 +7,9 @@ struct RLHF: ParsableCommand {
         abstract: "RLHFKit: reinforcement learning from human feedback for language models, in Swift.",
         version: RLHFVersion.current,
         subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ChatCommand.self,
-                      CompleteCommand.self, ConvertCommand.self, TokenizerCommand.self, PretrainCommand.self, SFTCommand.self, RewardCommand.self, PPOCommand.self, EvalCommand.self,
-                      MergeCommand.self, Bench.self]
+                      CompleteCommand.self, ConvertCommand.self, TokenizerCommand.self, PretrainCommand.self,
+                      SFTCommand.self, MergeCommand.self, RewardCommand.self, PPOCommand.self, EvalCommand.self,
+                      ServeCommand.self, FeedbackCommand.self, Bench.self]
     )
 }
 

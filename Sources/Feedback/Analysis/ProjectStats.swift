@@ -1,0 +1,96 @@
+/// What `GET /api/projects/{id}/stats` and `rlhf feedback stats` report: progress, agreement, each labeler's
+/// agreement with the consensus, and model ratings when completions name their model.
+public struct ProjectStats: Codable, Sendable {
+    public struct Progress: Codable, Sendable, Equatable {
+        public let items: Int
+        /// Items judged by `labelers_per_item` labelers.
+        public let itemsComplete: Int
+        public let submissions: Int
+        /// items × labelers_per_item.
+        public let submissionsNeeded: Int
+        /// submissions / submissions_needed, at most 1.
+        public let fraction: Double
+
+        enum CodingKeys: String, CodingKey {
+            case items, submissions, fraction
+            case itemsComplete = "items_complete"
+            case submissionsNeeded = "submissions_needed"
+        }
+    }
+
+    public struct LabelerQuality: Codable, Sendable, Equatable {
+        public let id: Int64
+        public let name: String
+        public let submissions: Int
+        /// Mean Kendall τ-b against the consensus; nil when no item of theirs gives one.
+        public let tau: Double?
+        public let itemsScored: Int
+        public let unreliable: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, submissions, tau, unreliable
+            case itemsScored = "items_scored"
+        }
+
+        /// `tau` is written as null when undefined, not left out.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(submissions, forKey: .submissions)
+            try container.encode(tau, forKey: .tau)
+            try container.encode(itemsScored, forKey: .itemsScored)
+            try container.encode(unreliable, forKey: .unreliable)
+        }
+    }
+
+    public let project: Project
+    public let progress: Progress
+    /// Krippendorff's α (ordinal) over all rankings; nil when undefined (e.g. too few overlapping rankings).
+    public let agreement: Double?
+    public let reliabilityThreshold: Double
+    public let labelers: [LabelerQuality]
+    /// Ids of labelers whose τ is below the threshold.
+    public let unreliable: [Int64]
+    public let ratings: [ModelRating]
+
+    enum CodingKeys: String, CodingKey {
+        case project, progress, agreement, labelers, unreliable, ratings
+        case reliabilityThreshold = "reliability_threshold"
+    }
+
+    /// `agreement` is written as null when undefined, not left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(project, forKey: .project)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(agreement, forKey: .agreement)
+        try container.encode(reliabilityThreshold, forKey: .reliabilityThreshold)
+        try container.encode(labelers, forKey: .labelers)
+        try container.encode(unreliable, forKey: .unreliable)
+        try container.encode(ratings, forKey: .ratings)
+    }
+
+    public init(_ analysis: ProjectAnalysis) {
+        let snapshot = analysis.snapshot
+        let settings = snapshot.project.settings
+        let submissionsPerItem = snapshot.submissions.reduce(into: [Int64: Int]()) { $0[$1.itemID, default: 0] += 1 }
+        let submissionsPerLabeler = snapshot.submissions.reduce(into: [Int64: Int]()) { $0[$1.labelerID, default: 0] += 1 }
+        let needed = snapshot.items.count * settings.labelersPerItem
+        progress = Progress(items: snapshot.items.count,
+                            itemsComplete: submissionsPerItem.values.count { $0 >= settings.labelersPerItem },
+                            submissions: snapshot.submissions.count, submissionsNeeded: needed,
+                            fraction: needed == 0 ? 0 : min(1, Double(snapshot.submissions.count) / Double(needed)))
+        project = snapshot.project
+        agreement = analysis.report.agreement
+        reliabilityThreshold = analysis.report.reliabilityThreshold
+        unreliable = analysis.report.unreliableLabelers
+        let reliability = Dictionary(uniqueKeysWithValues: analysis.report.labelers.map { ($0.labeler, $0) })
+        labelers = snapshot.labelerNames.keys.sorted().map { id in
+            LabelerQuality(id: id, name: snapshot.labelerNames[id]!, submissions: submissionsPerLabeler[id] ?? 0,
+                           tau: reliability[id]?.meanTau, itemsScored: reliability[id]?.itemsScored ?? 0,
+                           unreliable: analysis.report.unreliableLabelers.contains(id))
+        }
+        ratings = analysis.modelRatings()
+    }
+}

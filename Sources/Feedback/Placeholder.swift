@@ -1,2 +1,0 @@
-/// Placeholder until the feedback store lands.
-enum FeedbackPlaceholder {}

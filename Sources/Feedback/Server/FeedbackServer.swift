@@ -1,0 +1,24 @@
+import Hummingbird
+import Logging
+
+/// The labeling web app: JSON API under /api (bearer tokens), the labeler page at /label?project=ID and the
+/// admin page at /admin.
+public enum FeedbackServer {
+    /// The application, ready to `runService()` (or to test). `onRunning` gets the bound port (useful with
+    /// port 0).
+    public static func application(store: FeedbackStore, host: String = "127.0.0.1", port: Int = 8080,
+                                   limits: RequestLimits = RequestLimits(),
+                                   onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let router = Router(context: FeedbackContext.self)
+        router.add(middleware: SecurityHeaders())
+        PageRoutes(assets: try WebAssets.load()).register(on: router)
+        let api = router.group("api").add(middleware: BearerAuthentication(store: store))
+        AdminRoutes(store: store, limits: limits).register(on: api)
+        LabelerRoutes(store: store, limits: limits).register(on: api)
+        var logger = Logger(label: "rlhf.serve")
+        logger.logLevel = .warning
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "rlhf"),
+                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+                           logger: logger)
+    }
+}

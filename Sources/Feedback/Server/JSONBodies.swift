@@ -1,0 +1,26 @@
+import Foundation
+import Hummingbird
+
+/// Request bodies read with a size limit (413 past it) and decoded with errors that name the bad field (400).
+extension Request {
+    func bodyData(limit: Int) async throws -> Data {
+        Data(try await body.collect(upTo: limit).readableBytesView)
+    }
+
+    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+        let data = try await bodyData(limit: limit)
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw FeedbackError.invalid(error.shortDescription)
+        }
+    }
+}
+
+/// A JSON response with keys sorted, as every API answer is sent.
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+}

@@ -1,0 +1,79 @@
+import GRDB
+
+/// Which item a labeler judges next. Every decision runs in one write transaction on the single writer, so
+/// concurrent labelers cannot take the same slot twice; the assignment table's key keeps a labeler from ever
+/// getting the same item twice.
+extension FeedbackStore {
+    /// The labeler's open item in the project, else the least-covered item it has not seen that still needs
+    /// labelers, else nil (nothing left for this labeler).
+    public func nextItem(project: Int64, labeler: Int64) async throws -> LabelingItem? {
+        try await write { db in
+            try Self.requireAccess(.labeler(labeler), project: project, db)
+            let labelersPerItem = try Self.project(project, db).settings.labelersPerItem
+            if let open = try Int64.fetchOne(db, sql: """
+                SELECT assignment.item_id FROM assignment JOIN item ON item.id = assignment.item_id
+                WHERE item.project_id = ? AND assignment.labeler_id = ? AND assignment.state = 'open'
+                ORDER BY assignment.assigned_at, assignment.item_id LIMIT 1
+                """, arguments: [project, labeler]) {
+                return try Self.labelingItem(open, db).item
+            }
+            guard let itemID = try Int64.fetchOne(db, sql: """
+                SELECT id FROM item
+                WHERE project_id = ? AND assigned_count < ?
+                  AND NOT EXISTS (SELECT 1 FROM assignment WHERE item_id = item.id AND labeler_id = ?)
+                ORDER BY assigned_count, id LIMIT 1
+                """, arguments: [project, labelersPerItem, labeler]) else { return nil }
+            try db.execute(sql: "INSERT INTO assignment (item_id, labeler_id, state) VALUES (?, ?, 'open')", arguments: [itemID, labeler])
+            try db.execute(sql: "UPDATE item SET assigned_count = assigned_count + 1 WHERE id = ?", arguments: [itemID])
+            return try Self.labelingItem(itemID, db).item
+        }
+    }
+
+    /// Gives an open item back so that another labeler can take it; this labeler will not get it again.
+    public func skip(item itemID: Int64, labeler: Int64) async throws {
+        try await write { db in
+            let project = try Self.labelingItem(itemID, db).project
+            try Self.requireAccess(.labeler(labeler), project: project, db)
+            switch try Self.assignmentState(item: itemID, labeler: labeler, db) {
+            case .open:
+                try db.execute(sql: "UPDATE assignment SET state = 'skipped' WHERE item_id = ? AND labeler_id = ?",
+                               arguments: [itemID, labeler])
+                try db.execute(sql: "UPDATE item SET assigned_count = assigned_count - 1 WHERE id = ?", arguments: [itemID])
+            case .done: throw FeedbackError.conflict("item \(itemID) is already judged; submit again to change it")
+            case .skipped: break
+            }
+        }
+    }
+
+    /// Items judged by the labeler, and that plus the items still open or available to it.
+    public func progress(project: Int64, labeler: Int64) async throws -> LabelerProgress {
+        try await read { db in
+            try Self.requireAccess(.labeler(labeler), project: project, db)
+            let labelersPerItem = try Self.project(project, db).settings.labelersPerItem
+            let row = try Row.fetchOne(db, sql: """
+                SELECT
+                  (SELECT count(*) FROM assignment JOIN item ON item.id = assignment.item_id
+                   WHERE item.project_id = :project AND assignment.labeler_id = :labeler AND state = 'done') AS done,
+                  (SELECT count(*) FROM assignment JOIN item ON item.id = assignment.item_id
+                   WHERE item.project_id = :project AND assignment.labeler_id = :labeler AND state = 'open') AS open,
+                  (SELECT count(*) FROM item WHERE project_id = :project AND assigned_count < :needed
+                   AND NOT EXISTS (SELECT 1 FROM assignment WHERE item_id = item.id AND labeler_id = :labeler)) AS available
+                """, arguments: ["project": project, "labeler": labeler, "needed": labelersPerItem])!
+            let done: Int = row["done"], open: Int = row["open"], available: Int = row["available"]
+            return LabelerProgress(done: done, total: done + open + available)
+        }
+    }
+
+    enum AssignmentState: String {
+        case open, done, skipped
+    }
+
+    /// The labeler's assignment to the item; forbidden when the item was never assigned to it.
+    static func assignmentState(item itemID: Int64, labeler: Int64, _ db: Database) throws -> AssignmentState {
+        guard let state = try String.fetchOne(db, sql: "SELECT state FROM assignment WHERE item_id = ? AND labeler_id = ?",
+                                              arguments: [itemID, labeler]).flatMap(AssignmentState.init) else {
+            throw FeedbackError.forbidden("item \(itemID) is not assigned to you")
+        }
+        return state
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Feedback
+import Foundation
+
+struct FeedbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedback",
+        abstract: "Labeling data offline: import items, export judgments, report agreement.",
+        subcommands: [FeedbackImportCommand.self, FeedbackExportCommand.self, FeedbackStatsCommand.self])
+}
+
+/// The database and project every feedback subcommand works on.
+struct FeedbackProjectOptions: ParsableArguments {
+    @Option(help: "SQLite database file of `rlhf serve`.")
+    var db: String
+
+    @Option(help: "Project id.")
+    var project: Int64
+
+    func openStore() throws -> FeedbackStore {
+        guard FileManager.default.fileExists(atPath: db) else { throw FeedbackError.notFound("\(db): no such database") }
+        return try FeedbackStore(path: db)
+    }
+}
+
+extension ExportFormat: ExpressibleByArgument {}

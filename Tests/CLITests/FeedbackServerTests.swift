@@ -1,0 +1,194 @@
+import Foundation
+import XCTest
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `rlhf serve` as a process: killed with SIGKILL in the middle of a load and restarted, it still has every
+/// ranking it acknowledged, and the labelers finish with each acknowledged ranking exported exactly once.
+final class FeedbackServerTests: XCTestCase {
+    private static let adminToken = "feedback-server-test-admin"
+
+    func testServerKilledMidLoadLosesNoAcknowledgedRanking() async throws {
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-serve-\(UUID().uuidString).sqlite").path
+        var server = try ServeProcess(db: db, adminToken: Self.adminToken)
+        var api = JSONClient(port: server.port)
+        let (project, labelers) = try await setUpProject(api, items: 100, labelers: 20, labelersPerItem: 4)
+
+        let ledger = Ledger()
+        let killer = Task { [server] in
+            while await ledger.count < 100 { try await Task.sleep(for: .milliseconds(5)) }
+            server.kill()
+        }
+        await label(api, project: project, labelers: labelers, ledger: ledger)
+        try await killer.value
+        let acknowledgedBeforeKill = await ledger.rankings
+        XCTAssertGreaterThanOrEqual(acknowledgedBeforeKill.count, 100)
+        XCTAssertLessThan(acknowledgedBeforeKill.count, 400, "the server must die mid-load")
+
+        server = try ServeProcess(db: db, adminToken: Self.adminToken)
+        defer { server.kill() }
+        api = JSONClient(port: server.port)
+        let afterRestart = Dictionary(try await exportedRankings(api, project: project)) { first, _ in first }
+        for (key, ranks) in acknowledgedBeforeKill {
+            XCTAssertEqual(afterRestart[key], ranks, "acknowledged ranking \(key) lost or changed")
+        }
+
+        await label(api, project: project, labelers: labelers, ledger: ledger)
+        let final = try await exportedRankings(api, project: project)
+        XCTAssertEqual(final.count, 400, "100 items × 4 labelers")
+        let exported = Dictionary(final) { first, _ in first }
+        XCTAssertEqual(exported.count, final.count, "no ranking exported twice")
+        for (key, ranks) in await ledger.rankings { XCTAssertEqual(exported[key], ranks, "\(key)") }
+    }
+
+    /// A project with `items` items of three completions, and `labelers` members with their tokens.
+    private func setUpProject(_ api: JSONClient, items: Int, labelers: Int, labelersPerItem: Int) async throws
+        -> (project: Int, labelers: [(id: Int, token: String)]) {
+        let created = try await api.object("POST", "/api/projects", token: Self.adminToken,
+                                           json: ["name": "load", "labelers_per_item": labelersPerItem])
+        let project = try XCTUnwrap(created["id"] as? Int)
+        let lines = (1...items).map { #"{"id": "\#($0)", "prompt": "prompt \#($0)", "completions": ["a", "b", "c"]}"# }
+        let added = try await api.object("POST", "/api/projects/\(project)/items", token: Self.adminToken,
+                                         body: Data(lines.joined(separator: "\n").utf8))
+        XCTAssertEqual(added["added"] as? Int, items)
+        var members: [(id: Int, token: String)] = []
+        for index in 1...labelers {
+            let labeler = try await api.object("POST", "/api/labelers", token: Self.adminToken, json: ["name": "labeler \(index)"])
+            let id = try XCTUnwrap(labeler["id"] as? Int)
+            _ = try await api.object("POST", "/api/projects/\(project)/members", token: Self.adminToken, json: ["labeler_id": id])
+            members.append((id, try XCTUnwrap(labeler["token"] as? String)))
+        }
+        return (project, members)
+    }
+
+    /// Every labeler at once takes and ranks items until none is left or the server stops answering.
+    private func label(_ api: JSONClient, project: Int, labelers: [(id: Int, token: String)], ledger: Ledger) async {
+        await withTaskGroup(of: Void.self) { group in
+            for (labeler, token) in labelers {
+                group.addTask {
+                    for _ in 0..<100 {
+                        guard let next = try? await api.reply("GET", "/api/projects/\(project)/next", token: token),
+                              next.status == 200, let item = try? next.object(), let itemID = item["item_id"] as? Int,
+                              let completions = item["completions"] as? [[String: Any]] else { return }
+                        let ids = completions.compactMap { $0["id"] as? String }
+                        let ranks = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, 1 + ($0 + labeler) % 3) })
+                        guard let saved = try? await api.reply("POST", "/api/items/\(itemID)/ranking", token: token,
+                                                               json: ["ranks": ranks, "flagged": [String]()]),
+                              saved.status == 200 else { return }
+                        await ledger.acknowledge(RankingKey(item: itemID, labeler: labeler), ranks)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every line of the rankings export as (item and labeler, ranks).
+    private func exportedRankings(_ api: JSONClient, project: Int) async throws -> [(RankingKey, [String: Int])] {
+        try await api.lines("/api/projects/\(project)/export?format=rankings", token: Self.adminToken).map { line in
+            (RankingKey(item: line["item_id"] as? Int ?? -1, labeler: line["labeler_id"] as? Int ?? -1), line["ranks"] as? [String: Int] ?? [:])
+        }
+    }
+}
+
+/// One labeler's ranking slot: an item and a labeler id.
+private struct RankingKey: Hashable, CustomStringConvertible {
+    let item: Int
+    let labeler: Int
+
+    var description: String { "item \(item) by labeler \(labeler)" }
+}
+
+/// The rankings the server acknowledged with 200, shared by the labeler tasks.
+private actor Ledger {
+    private(set) var rankings: [RankingKey: [String: Int]] = [:]
+
+    var count: Int { rankings.count }
+
+    func acknowledge(_ key: RankingKey, _ ranks: [String: Int]) {
+        rankings[key] = ranks
+    }
+}
+
+/// `rlhf serve --port 0` on a database, with the port it printed.
+private struct ServeProcess: Sendable {
+    let port: Int
+    private let pid: Int32
+
+    init(db: String, adminToken: String) throws {
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("rlhf")
+        process.arguments = ["serve", "--db", db, "--port", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["RLHF_ADMIN_TOKEN": adminToken]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var printed = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !printed.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let match = printed.firstMatch(of: /http:\/\/127\.0\.0\.1:(\d+)/), let port = Int(match.1) else {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            throw URLError(.cannotConnectToHost, userInfo: [NSLocalizedDescriptionKey: "rlhf serve printed: \(printed)"])
+        }
+        self.port = port
+        pid = process.processIdentifier
+    }
+
+    /// SIGKILL: no chance to flush or clean up, as in a crash.
+    func kill() {
+        Foundation.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+}
+
+/// JSON over HTTP to the server on loopback.
+private struct JSONClient: Sendable {
+    struct Reply: Sendable {
+        let status: Int
+        let body: Data
+
+        func object() throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: body) as? [String: Any], String(decoding: body, as: UTF8.self))
+        }
+    }
+
+    let base: URL
+    let session: URLSession
+
+    init(port: Int) {
+        base = URL(string: "http://127.0.0.1:\(port)")!
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 32
+        configuration.timeoutIntervalForRequest = 10
+        session = URLSession(configuration: configuration)
+    }
+
+    func reply(_ method: String, _ path: String, token: String, json: Any? = nil, body: Data? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: path, relativeTo: base)!)
+        request.httpMethod = method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = try json.map { try JSONSerialization.data(withJSONObject: $0) } ?? body
+        let (data, response) = try await session.data(for: request)
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+
+    func object(_ method: String, _ path: String, token: String, json: Any? = nil, body: Data? = nil) async throws -> [String: Any] {
+        let reply = try await reply(method, path, token: token, json: json, body: body)
+        XCTAssertLessThan(reply.status, 300, "\(method) \(path): \(String(decoding: reply.body, as: UTF8.self))")
+        return try reply.object()
+    }
+
+    func lines(_ path: String, token: String) async throws -> [[String: Any]] {
+        let reply = try await reply("GET", path, token: token)
+        XCTAssertEqual(reply.status, 200)
+        return try reply.body.split(separator: UInt8(ascii: "\n")).map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])
+        }
+    }
+}
