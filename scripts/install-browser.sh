@@ -6,7 +6,10 @@ set -euo pipefail
 [ "$(uname -s)" = "Linux" ] || exit 0
 command -v apt-get >/dev/null || exit 0
 missing=()
-for package in chromium chromium-driver; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
+for package in chromium chromium-driver; do
+  # "install ok installed" only: a removed package can leave its configuration behind and still answer dpkg -s.
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 [ "$(uname -s)" = "Linux" ] || exit 0
-dpkg -s libopenblas-dev >/dev/null 2>&1 && exit 0
+dpkg-query -W -f='${Status}' libopenblas-dev 2>/dev/null | grep -q "install ok installed" && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
   echo "install-deps: libopenblas-dev is missing and I am not root (no sudo either): apt-get install libopenblas-dev" >&2
