@@ -195,6 +195,27 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil(evaluation["win_rate"] as? Double)
     }
 
+    func testCompleteWritesKCompletionsPerPromptForLabeling() throws {
+        let prompts = try temporaryDirectory().appendingPathComponent("prompts.jsonl")
+        try Data([#"{"prompt": "Once upon a time", "id": "a"}"#, #"{"prompt": "def add(a, b):"}"#, #"{"prompt": "Hello"}"#]
+            .joined(separator: "\n").utf8).write(to: prompts)
+        let out = try temporaryDirectory().appendingPathComponent("completions.jsonl")
+        let result = try runRLHF(["complete", "--model", Self.fixtures.appendingPathComponent("tiny-gpt2").path,
+                                  "--prompts", prompts.path, "-n", "3", "--out", out.path, "--max-new-tokens", "6",
+                                  "--batch-prompts", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(first["id"] as? String, "a")
+        XCTAssertEqual(first["prompt"] as? String, "Once upon a time")
+        let completions = try XCTUnwrap(first["completions"] as? [String])
+        XCTAssertEqual(completions.count, 3)
+        XCTAssertGreaterThan(Set(completions).count, 1, "each row samples with its own seed")
+        let third = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        XCTAssertEqual(third["id"] as? String, "3")
+    }
+
     func testBadDataFailsBeforeWritingAnything() throws {
         let data = try temporaryDirectory().appendingPathComponent("bad.jsonl")
         try Data("{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\"}\n".utf8).write(to: data)
