@@ -1,3 +1,4 @@
+import Data
 import Foundation
 
 /// Appends one JSON object per line to `metrics.jsonl` in the output directory.
@@ -9,14 +10,8 @@ public final class MetricsLog {
     }
 
     public func append(_ metrics: [String: Double]) throws {
-        let data = try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys, .withoutEscapingSlashes]) + Data([0x0A])
-        if let handle = try? FileHandle(forWritingTo: url) {
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: data)
-        } else {
-            try data.write(to: url)
-        }
+        try JSONLines.appendLine(try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys, .withoutEscapingSlashes]),
+                                 to: url)
     }
 
     /// Drops lines logged after `step` (a resumed run logs those steps again).

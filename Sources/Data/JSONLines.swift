@@ -29,6 +29,15 @@ public enum JSONLines {
         return records
     }
 
+    /// Appends one already-encoded JSON object as a line, creating the file when it does not exist.
+    public static func appendLine(_ json: Data, to url: URL) throws {
+        let line = json + Data([0x0A])
+        guard let handle = try? FileHandle(forWritingTo: url) else { return try line.write(to: url) }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: line)
+    }
+
     /// Writes one JSON object per line (sorted keys, so files diff cleanly), atomically.
     public static func write<T: Encodable>(_ records: [T], to url: URL) throws {
         let encoder = JSONEncoder()

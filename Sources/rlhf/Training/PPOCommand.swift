@@ -106,8 +106,8 @@ struct PPOCommand: ParsableCommand {
             try trainer.restore(from: checkpoint)
             try metrics.truncate(after: trainer.iteration)
             reporter.log("resuming at iteration \(trainer.iteration) of \(iterations)")
-        } else if !resume {
-            try training(out)
+        } else {
+            try refuseToOverwriteRun(at: out, resume: resume)
         }
         let samples = out.appendingPathComponent("samples.jsonl")
         while trainer.iteration < iterations {
@@ -154,14 +154,6 @@ struct PPOCommand: ParsableCommand {
         try ModelDirectory.copyTokenizerFiles(from: policy, to: directory)
     }
 
-    /// Refuses to start over an earlier run.
-    private func training(_ out: URL) throws {
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
-        if existing.contains(where: { $0.hasPrefix("checkpoint-") || $0 == "metrics.jsonl" }) {
-            throw ValidationError("\(out.path) already holds a PPO run: pass --resume to continue it, or choose another --out")
-        }
-    }
-
     /// Logs one greedy completion per iteration so a person can watch the policy change.
     private func appendSample(iteration: Int, prompt: String, queries: [[Int]], tokenizer: Tokenizer, trainer: PPOTrainer,
                               to url: URL) throws {
@@ -171,13 +163,6 @@ struct PPOCommand: ParsableCommand {
         struct Sample: Encodable { let iteration: Int, prompt: String, completion: String, score: Float }
         let line = try JSONEncoder().encode(Sample(iteration: iteration, prompt: prompt,
                                                    completion: tokenizer.decode(response, skipSpecialTokens: true), score: score))
-        let handle = try? FileHandle(forWritingTo: url)
-        if let handle {
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: line + Data([0x0A]))
-        } else {
-            try (line + Data([0x0A])).write(to: url)
-        }
+        try JSONLines.appendLine(line, to: url)
     }
 }

@@ -81,11 +81,14 @@ struct TrainingFlags: ParsableArguments {
     }
 
     /// Refuses to start a fresh run over an earlier one, so nothing is overwritten by accident.
-    func checkOutput(_ out: URL) throws {
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
-        if !resume, existing.contains(where: { $0.hasPrefix("checkpoint-") || $0 == "metrics.jsonl" }) {
-            throw ValidationError("\(out.path) already holds a training run: pass --resume to continue it, or choose another --out")
-        }
+    func checkOutput(_ out: URL) throws { try refuseToOverwriteRun(at: out, resume: resume) }
+}
+
+/// A fresh run never writes over an earlier one (checkpoints or metrics in `out`) unless it resumes it.
+func refuseToOverwriteRun(at out: URL, resume: Bool) throws {
+    let existing = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+    if !resume, existing.contains(where: { $0.hasPrefix("checkpoint-") || $0 == "metrics.jsonl" }) {
+        throw ValidationError("\(out.path) already holds a training run: pass --resume to continue it, or choose another --out")
     }
 }
 
