@@ -139,7 +139,7 @@ public struct RewardGroup: Sendable {
     public var comparisons: [Comparison]
 
     /// Prompt tokens (with the tokenizer's special tokens) + completion tokens + EOS, cut to `maxLength`.
-    static func sequence(_ prompt: String, _ completion: String, tokenizer: Tokenizer, maxLength: Int) throws -> TokenizedExample {
+    public static func sequence(_ prompt: String, _ completion: String, tokenizer: Tokenizer, maxLength: Int) throws -> TokenizedExample {
         try Demonstration.completion(prompt: prompt, completion: completion).tokenized(with: tokenizer).truncated(to: maxLength)
     }
 
