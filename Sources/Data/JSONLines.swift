@@ -38,7 +38,7 @@ public enum JSONLines {
         try handle.write(contentsOf: line)
     }
 
-    /// Writes one JSON object per line (sorted keys, so files diff cleanly), atomically.
+    /// Writes one JSON object per line (sorted keys, so files diff cleanly), atomically, creating the folder.
     public static func write<T: Encodable>(_ records: [T], to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -47,6 +47,7 @@ public enum JSONLines {
             data.append(try encoder.encode(record))
             data.append(0x0A)
         }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: url, options: .atomic)
     }
 }
@@ -78,5 +79,19 @@ extension JSONLines {
     /// The file's records, for typed parsing with line-numbered errors.
     public static func records(_ url: URL) throws -> [Record] {
         try read(url).map { Record(file: url.path, line: $0.line, object: $0.object) }
+    }
+}
+
+extension JSONLines {
+    /// Drops the lines whose number under `key` is above `value` (a resumed run writes those again); lines
+    /// without it stay. Nothing to do when the file does not exist.
+    public static func truncate(_ url: URL, after value: Int, key: String) throws {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let logged = object[key] as? Double else { return true }
+            return Int(logged) <= value
+        }
+        try Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8).write(to: url, options: .atomic)
     }
 }

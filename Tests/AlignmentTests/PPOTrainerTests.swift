@@ -16,6 +16,11 @@ final class PPOTrainerTests: XCTestCase {
         }
     }
 
+    /// Scores every response 0: with β = 0 the rewards carry no signal at all.
+    struct ZeroScore: ResponseScorer {
+        func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float] { responses.map { _ in 0 } }
+    }
+
     /// PPO raises the score of a rule the policy never sees, while the reference model stays untouched.
     func testPPORaisesTheScore() throws {
         let directory = Self.models.appendingPathComponent("tiny-gpt2")
@@ -68,6 +73,38 @@ final class PPOTrainerTests: XCTestCase {
         for ((name, a), (_, b)) in zip(straight.policy.namedParameters, resumed.policy.namedParameters) {
             XCTAssertEqual(a.value.scalars, b.value.scalars, name)
         }
+    }
+
+    /// The entropy bonus c2 reaches the policy through the trainer's loss: from the same start, the same rollouts
+    /// and rewards without signal, c2 > 0 raises the policy's entropy (mean over the response positions of a fixed
+    /// probe batch, at the sampling temperature) where c2 = 0 does not; `policy/entropy_avg` is logged either way.
+    func testEntropyBonusRaisesThePolicysEntropy() throws {
+        let directory = Self.models.appendingPathComponent("tiny-gpt2")
+        let temperature: Float = 0.5
+        let queries = (0..<4).map { [($0 * 37) % 600 + 2, ($0 * 11) % 600 + 5, 300] }
+        let probe = RolloutBatch(queries: queries, responses: queries.map { [$0[0] + 1, 42, 7, 300] }, padID: 699)
+        func entropy(_ policy: any CausalLanguageModel) throws -> Double {
+            let logits = try withNoGrad { try policy.responseLogProbabilitiesAndLogits(probe, temperature: temperature).logits }
+            let entropies = try PPOMath.entropy(logits: logits).scalars
+            return entropies.reduce(0) { $0 + Double($1) } / Double(entropies.count)
+        }
+        func train(c2: Float) throws -> (before: Double, after: Double, logged: [Double]) {
+            var options = PPOTrainer.Options()
+            (options.maxNewTokens, options.learningRate, options.ppoEpochs, options.temperature) = (6, 3e-3, 2, temperature)
+            (options.hyperparameters.klCoefficient, options.hyperparameters.entropyCoefficient) = (0, c2)
+            let trainer = try PPOTrainer(policy: try ModelDirectory.load(directory), reference: try ModelDirectory.load(directory),
+                                         critic: try ModelDirectory.loadRewardModel(directory), scorer: ZeroScore(),
+                                         options: options, stopTokenIDs: [], padID: 699)
+            let before = try entropy(trainer.policy)
+            let logged = try (0..<4).map { _ in try XCTUnwrap(try trainer.step(queries: queries)["policy/entropy_avg"]) }
+            return (before, try entropy(trainer.policy), logged)
+        }
+        let plain = try train(c2: 0), bonus = try train(c2: 1)
+        print("entropy before \(plain.before); after c2 = 0: \(plain.after), c2 = 1: \(bonus.after); logged c2 = 0: \(plain.logged), c2 = 1: \(bonus.logged)")
+        XCTAssertEqual(plain.before, bonus.before)
+        XCTAssertGreaterThan(bonus.after, plain.after + 0.5)
+        XCTAssertGreaterThan(bonus.after, bonus.before + 0.5)
+        XCTAssertGreaterThan(bonus.logged.last!, bonus.logged.first! + 0.5, "the logged entropy follows the policy's")
     }
 
     /// LoRA mode: one base model serves as policy (with adapters) and reference (adapters switched off): the

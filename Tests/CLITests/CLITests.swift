@@ -102,18 +102,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try runRLHF(sftArguments(out: straight)).status, 0)
 
         let killed = try temporaryDirectory().appendingPathComponent("run")
-        let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent("rlhf")
-        process.arguments = sftArguments(out: killed)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: killed.appendingPathComponent("checkpoint-000010").path), Date() < deadline {
-            usleep(2_000)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the run must still be going when killed")
+        try killRLHF(sftArguments(out: killed)) { self.exists(killed.appendingPathComponent("checkpoint-000010")) }
         for name in try FileManager.default.contentsOfDirectory(atPath: killed.path) where name.hasPrefix("checkpoint-") {
             for file in ["trainer_state.json", "optimizer.safetensors", "model.safetensors", "config.json"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: killed.appendingPathComponent("\(name)/\(file)").path), "\(name)/\(file)")
@@ -167,16 +156,30 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(scored["accuracy"] as? Double), 0.9)
     }
 
+    private static let ppoPolicy = fixtures.appendingPathComponent("tiny-gpt2").path
+    private static let ppoReward = fixtures.appendingPathComponent("tiny-gpt2-reward").path
+
+    /// Six prompts in a fresh JSONL file.
+    private func ppoPrompts() throws -> URL {
+        let prompts = try temporaryDirectory().appendingPathComponent("prompts.jsonl")
+        try Data((0..<6).map { #"{"prompt": "Question \#($0)?"}"# }.joined(separator: "\n").utf8).write(to: prompts)
+        return prompts
+    }
+
+    /// `rlhf ppo` on the tiny GPT-2 policy and its reward model, 3 prompts and 6 new tokens an iteration,
+    /// a checkpoint every 2 iterations.
+    private func ppoArguments(prompts: URL, out: URL) -> [String] {
+        ["ppo", "--policy", Self.ppoPolicy, "--reward", Self.ppoReward, "--prompts", prompts.path, "--out", out.path,
+         "--batch-size", "3", "--max-new-tokens", "6", "--save-every", "2", "--lr", "1e-3"]
+    }
+
     /// PPO end to end from the command line: metrics with TRL's names, checkpoints, a resumed continuation,
     /// and an evaluation of the result against its starting point.
     func testPPOThenResumeThenEval() throws {
-        let prompts = try temporaryDirectory().appendingPathComponent("prompts.jsonl")
-        try Data((0..<6).map { #"{"prompt": "Question \#($0)?"}"# }.joined(separator: "\n").utf8).write(to: prompts)
+        let prompts = try ppoPrompts()
         let out = try temporaryDirectory().appendingPathComponent("ppo")
-        let policy = Self.fixtures.appendingPathComponent("tiny-gpt2").path
-        let reward = Self.fixtures.appendingPathComponent("tiny-gpt2-reward").path
-        let common = ["ppo", "--policy", policy, "--reward", reward, "--prompts", prompts.path, "--out", out.path,
-                      "--batch-size", "3", "--max-new-tokens", "6", "--save-every", "2", "--lr", "1e-3"]
+        let (policy, reward) = (Self.ppoPolicy, Self.ppoReward)
+        let common = ppoArguments(prompts: prompts, out: out)
         let first = try runRLHF(common + ["--iterations", "3"])
         XCTAssertEqual(first.status, 0, first.stderr)
         let again = try runRLHF(common + ["--iterations", "3"])
@@ -186,13 +189,55 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(resumed.stderr.contains("resuming at iteration 2"), resumed.stderr)
         let lines = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 5, "iterations 1–2 from the checkpoint, 3–5 from the resumed run")
-        for key in ["objective/kl", "objective/scores", "policy/clipfrac_avg", "loss/value_avg", "val/ratio"] {
+        for key in ["objective/kl", "objective/scores", "policy/clipfrac_avg", "policy/entropy_avg", "loss/value_avg", "val/ratio"] {
             XCTAssertTrue(lines.allSatisfy { $0.contains("\"\(key)\"") }, key)
         }
         let evaluation = try jsonOutput(["eval", "--model", out.path, "--baseline", policy, "--reward", reward,
                                          "--prompts", prompts.path, "--max-new-tokens", "6", "--json"])
         XCTAssertEqual(evaluation["prompts"] as? Int, 6)
         XCTAssertNotNil(evaluation["win_rate"] as? Double)
+    }
+
+    /// The issue's requirement: a PPO run killed with SIGKILL and resumed continues from its last checkpoint with
+    /// its optimizer and KL-controller state, ending byte for byte where an uninterrupted run ends: policy, critic,
+    /// metrics.jsonl (β of the adaptive controller at every iteration included) and samples.jsonl. The kill comes
+    /// once an iteration past checkpoint 2 has been logged, so the resumed run must also drop those lines.
+    func testKilledPPORunResumesToTheSameRun() throws {
+        let prompts = try ppoPrompts()
+        let iterations = 20
+        // An adaptive KL controller with a short horizon, so that β moves visibly and its state matters.
+        let arguments = { (out: URL) in
+            self.ppoArguments(prompts: prompts, out: out)
+                + ["--iterations", "\(iterations)", "--kl-target", "0.02", "--kl-horizon", "30", "--ent-coef", "0.01"]
+        }
+        let straight = try temporaryDirectory().appendingPathComponent("ppo")
+        let reference = try runRLHF(arguments(straight))
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+
+        let killed = try temporaryDirectory().appendingPathComponent("ppo")
+        let samples = killed.appendingPathComponent("samples.jsonl")
+        try killRLHF(arguments(killed)) {
+            guard self.exists(killed.appendingPathComponent("checkpoint-000002")) else { return false }
+            return try String(contentsOf: samples, encoding: .utf8).split(separator: "\n").count >= 3
+        }
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: killed.path)
+            .filter { $0.hasPrefix("checkpoint-") }.compactMap { Int($0.dropFirst("checkpoint-".count)) }
+        let last = try XCTUnwrap(checkpoints.max())
+        XCTAssertLessThan(last, iterations)
+        let resumed = try runRLHF(arguments(killed) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at iteration \(last) of \(iterations)"), resumed.stderr)
+
+        for file in ["model.safetensors", "critic/model.safetensors", "metrics.jsonl", "samples.jsonl"] {
+            XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent(file)),
+                           try Data(contentsOf: straight.appendingPathComponent(file)), file)
+        }
+        let lines = try String(contentsOf: straight.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let betas = try lines.map { line in
+            try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["objective/kl_coef"] as? Double)
+        }
+        XCTAssertEqual(betas.count, iterations)
+        XCTAssertEqual(Set(betas).count, iterations, "β changes every iteration: \(betas)")
     }
 
     func testCompleteWritesKCompletionsPerPromptForLabeling() throws {
@@ -240,6 +285,25 @@ final class CLITests: XCTestCase {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
+
+    /// Starts `rlhf arguments` and kills it with SIGKILL as soon as `condition` holds (polled every 2 ms); fails if
+    /// the run ended first.
+    private func killRLHF(_ arguments: [String], when condition: () throws -> Bool) throws {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("rlhf")
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while try !condition(), Date() < deadline {
+            usleep(2_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the run must still be going when killed")
+    }
+
+    private func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
     private var productsDirectory: URL {
         #if os(macOS)

@@ -126,14 +126,25 @@ final class GradCheckTests: XCTestCase {
         }
     }
 
-    func testSoftmax() {
+    func testSoftmax() throws {
         let r = SeededInputs(seed: 7)
         for (shape, std) in [([2, 3, 5], Float(1)), ([3, 11], 3), ([2, 19], 8)] {
             checkGradients("softmax \(shape) std \(std)", ["x": r.normal(shape, std: std)],
                            engine: { try $0[0].softmax() }, reference: { Ref.softmax($0[0]) })
             checkGradients("logSoftmax \(shape) std \(std)", ["x": r.normal(shape, std: std)],
                            engine: { try $0[0].logSoftmax() }, reference: { Ref.logSoftmax($0[0]) })
+            checkGradients("softmaxEntropy \(shape) std \(std)", ["x": r.normal(shape, std: std)],
+                           engine: { try $0[0].softmaxEntropy() },
+                           reference: { Ref.sum(Ref.mul(Ref.softmax($0[0]), Ref.logSoftmax($0[0])), axis: -1).map { -$0 } })
         }
+        // A masked logit (−∞, probability 0) adds nothing to the entropy and gets no gradient, rather than 0·∞ = NaN.
+        let masked = try Tensor(shape: [1, 11], scalars: [0.5, -.infinity] + (0..<9).map { Float($0) / 4 }).requiringGrad()
+        let entropy = try masked.softmaxEntropy()
+        try entropy.sum().backward()
+        let p = Ref.softmax(RefTensor(shape: [10], values: [0.5] + (0..<9).map { Double($0) / 4 })).values
+        XCTAssertEqual(Double(try entropy.item), -p.map { $0 * Foundation.log($0) }.reduce(0, +), accuracy: 1e-6)
+        XCTAssertEqual(try XCTUnwrap(masked.grad).scalars[1], 0)
+        XCTAssertTrue(try XCTUnwrap(masked.grad).scalars.allSatisfy(\.isFinite))
     }
 
     func testCrossEntropy() {
@@ -323,6 +334,8 @@ final class GradCheckTests: XCTestCase {
               engine: { try $0[0].softmax() }, reference: { Ref.softmax($0[0]) })
         check("logSoftmax [300,64]", ["x": r.normal([300, 64], std: 3)],
               engine: { try $0[0].logSoftmax() }, reference: { Ref.logSoftmax($0[0]) })
+        check("softmaxEntropy [300,64]", ["x": r.normal([300, 64], std: 3)], engine: { try $0[0].softmaxEntropy() },
+              reference: { Ref.sum(Ref.mul(Ref.softmax($0[0]), Ref.logSoftmax($0[0])), axis: -1).map { -$0 } })
         let targets = r.integers(600, in: 0..<64).enumerated().map { $0.offset % 7 == 0 ? -100 : $0.element }
         check("crossEntropy [600,64]", ["logits": r.normal([600, 64], std: 2)],
               engine: { try $0[0].crossEntropy(targets: targets) }, reference: { Ref.crossEntropy($0[0], targets: targets) })

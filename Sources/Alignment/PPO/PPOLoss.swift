@@ -48,8 +48,8 @@ extension PPOMath {
     /// - Parameters:
     ///   - newLogprobs: [batch, L] log π_θ of the rollout's tokens under the current policy (temperature-scaled).
     ///   - newValues: [batch, L] the critic's current values (TRL's `vpred`).
-    ///   - logits: [batch, L, V] the temperature-scaled logits `newLogprobs` came from; needed for the entropy
-    ///     statistic and the entropy bonus, optional otherwise.
+    ///   - logits: [batch, L, V] the temperature-scaled logits `newLogprobs` came from, or their log-softmax (the
+    ///     same distributions); needed for the entropy statistic and the entropy bonus, optional otherwise.
     ///   - oldLogprobs, oldValues, advantages, returns: [batch, L] from `rewards` and `advantages` (the rows of this
     ///     micro-batch): `PPORewards.logprobs`, `PPOAdvantages.values`, `.advantages`, `.returns`.
     public static func loss(newLogprobs: Tensor, newValues: Tensor, logits: Tensor? = nil, oldLogprobs: Tensor,
@@ -106,9 +106,10 @@ extension PPOMath {
     }
 
     /// Per-position entropy of the softmax over the last axis, H = −Σ p·log p (TRL: logsumexp(z) − Σ softmax(z)·z,
-    /// ppo_trainer.py:855-856). [..., V] → [...], differentiable.
+    /// ppo_trainer.py:855-856). [..., V] → [...], differentiable; fused, so no [..., V] tensor is allocated
+    /// beyond the gradient.
     public static func entropy(logits: Tensor) throws -> Tensor {
-        try (try logits.softmax() * (try logits.logSoftmax())).sum(axis: -1).negated()
+        try logits.softmaxEntropy()
     }
 
     /// masked_mean of a 0/1 comparison: the share of masked entries where a > b.

@@ -97,15 +97,7 @@ public final class PPOTrainer {
                 let rows = Array(order[start..<min(size, start + per)])
                 let mini = RolloutBatch(queries: rows.map { queries[$0] }, responses: rows.map { responses[$0] }, padID: padID,
                                         queryLength: rollout.queryLength, responseLength: rollout.responseLength)
-                let pick = { (t: Tensor) throws -> Tensor in try Self.rows(t, rows) }
-                let newLogprobs = try policy.responseLogProbabilities(mini, temperature: options.temperature)
-                let newValues = try critic.responseValues(mini)
-                let (loss, stats) = try PPOMath.loss(
-                    newLogprobs: newLogprobs, newValues: newValues, oldLogprobs: try pick(rewards.logprobs),
-                    oldValues: try pick(advantages.values), advantages: try pick(advantages.advantages),
-                    returns: try pick(advantages.returns), padding: try ResponsePadding(lengths: rows.map { padding.lengths[$0] },
-                                                                                        responseLength: padding.responseLength),
-                    hyperparameters: hyper)
+                let (loss, stats) = try miniBatchLoss(mini, rows: rows, rewards: rewards, advantages: advantages)
                 policyOptimizer.zeroGrad()
                 criticOptimizer.zeroGrad()
                 try loss.backward()
@@ -126,6 +118,23 @@ public final class PPOTrainer {
         metrics["val/mean_response_length"] = Double(responses.map(\.count).reduce(0, +)) / Double(size)
         iteration += 1
         return metrics
+    }
+
+    /// The PPO loss of the rollout's `rows`, laid out as `mini`, under the current policy and critic. The policy's
+    /// log-softmax [rows, L, V] goes along as the logits: the entropy statistic is logged every iteration and the
+    /// bonus (c2 ≠ 0) trained; the tape keeps that tensor for the backward anyway, and the fused entropy adds only
+    /// [rows, L] (or its gradient, with c2 ≠ 0).
+    private func miniBatchLoss(_ mini: RolloutBatch, rows: [Int], rewards: PPORewards,
+                               advantages: PPOAdvantages) throws -> (loss: Tensor, stats: PPOStats) {
+        let pick = { (t: Tensor) throws -> Tensor in try Self.rows(t, rows) }
+        let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(mini, temperature: options.temperature)
+        return try PPOMath.loss(
+            newLogprobs: newLogprobs, newValues: try critic.responseValues(mini), logits: logits,
+            oldLogprobs: try pick(rewards.logprobs), oldValues: try pick(advantages.values),
+            advantages: try pick(advantages.advantages), returns: try pick(advantages.returns),
+            padding: try ResponsePadding(lengths: rows.map { rewards.padding.lengths[$0] },
+                                         responseLength: rewards.padding.responseLength),
+            hyperparameters: options.hyperparameters)
     }
 
     private func referenceLogProbabilities(_ rollout: RolloutBatch) throws -> Tensor {

@@ -58,9 +58,19 @@ extension CausalLanguageModel {
     /// log π(response token | everything before it) for every response position, [size, responseLength],
     /// with the logits divided by `temperature` first (as the rollouts were sampled). Recorded for backward.
     public func responseLogProbabilities(_ batch: RolloutBatch, temperature: Float = 1) throws -> Tensor {
+        try responseLogProbabilitiesAndLogits(batch, temperature: temperature).logprobs
+    }
+
+    /// `responseLogProbabilities` together with the distributions they were read from: `logits` [size,
+    /// responseLength, V] is the log-softmax of the temperature-scaled logits, which has the same softmax (and so
+    /// the same entropy) as the scaled logits themselves. It is the tensor the log-softmax keeps for its backward
+    /// anyway, so holding it costs no memory of its own. Recorded for backward.
+    public func responseLogProbabilitiesAndLogits(_ batch: RolloutBatch, temperature: Float = 1) throws
+        -> (logprobs: Tensor, logits: Tensor) {
         let hidden = try hiddenStates(batch.ids, batch: batch.size, length: batch.length, context: batch.context)
-        let logits = try languageModelHead(try batch.predictingColumns(hidden)) * (1 / temperature)
-        return try logits.logSoftmax().gather(lastAxis: batch.paddedResponses())
+        let scaled = try languageModelHead(try batch.predictingColumns(hidden)) * (1 / temperature)
+        let logSoftmax = try scaled.logSoftmax()
+        return (try logSoftmax.gather(lastAxis: batch.paddedResponses()), logSoftmax)
     }
 }
 

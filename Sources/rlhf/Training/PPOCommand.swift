@@ -49,6 +49,7 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Policy clip range ε.") var cliprange: Float = 0.2
     @Option(help: "Value clip range.") var cliprangeValue: Float = 0.2
     @Option(help: "Value loss coefficient c1.") var vfCoef: Float = 0.1
+    @Option(help: "Entropy bonus weight c2 (loss −= c2 · mean entropy of the policy; 0 = none, as TRL).") var entCoef: Float = 0
     @Option(help: "Score penalty for responses that never reach EOS.") var missingEosPenalty: Float?
     @Flag(help: "Whiten the per-token rewards.") var whitenRewards = false
     @Flag(help: "Wrap prompts as user messages in the chat template.") var chat = false
@@ -64,7 +65,9 @@ struct PPOCommand: ParsableCommand {
         guard iterations > 0, batchSize > 0, miniBatches > 0, miniBatches <= batchSize, ppoEpochs > 0, maxNewTokens > 0 else {
             throw ValidationError("--iterations, --batch-size, --ppo-epochs, --max-new-tokens must be positive; --mini-batches in 1...batch-size")
         }
-        guard lr > 0, temperature > 0, klCoef >= 0 else { throw ValidationError("--lr and --temperature must be positive, --kl-coef ≥ 0") }
+        guard lr > 0, temperature > 0, klCoef >= 0, entCoef >= 0 else {
+            throw ValidationError("--lr and --temperature must be positive, --kl-coef and --ent-coef ≥ 0")
+        }
     }
 
     func run() throws {
@@ -88,7 +91,8 @@ struct PPOCommand: ParsableCommand {
         var hyper = PPOHyperparameters()
         (hyper.klCoefficient, hyper.klEstimator, hyper.klTarget, hyper.klHorizon) = (klCoef, klEstimator, klTarget, klHorizon)
         (hyper.gamma, hyper.lambda, hyper.clipRange, hyper.clipRangeValue) = (gamma, lambda, cliprange, cliprangeValue)
-        (hyper.valueCoefficient, hyper.missingEOSPenalty, hyper.whitenRewards) = (vfCoef, missingEosPenalty, whitenRewards)
+        (hyper.valueCoefficient, hyper.entropyCoefficient) = (vfCoef, entCoef)
+        (hyper.missingEOSPenalty, hyper.whitenRewards) = (missingEosPenalty, whitenRewards)
         options.hyperparameters = hyper
         // LoRA mode holds one base model: the policy is base + adapters, the reference the base alone.
         let policyModel = try ModelDirectory.load(policy)
@@ -98,18 +102,20 @@ struct PPOCommand: ParsableCommand {
                                      options: options, stopTokenIDs: tokenizer.eosTokenIDs,
                                      padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let metrics = MetricsLog(directory: out)
+        let metrics = MetricsLog(directory: out), samples = out.appendingPathComponent("samples.jsonl")
         let store = CheckpointStore(output: out)
         store.removeIncomplete()
         let reporter = TrainingReporter()
         if resume, let checkpoint = store.latest(marker: "ppo_state.json") {
             try trainer.restore(from: checkpoint)
             try metrics.truncate(after: trainer.iteration)
+            try JSONLines.truncate(samples, after: trainer.iteration, key: "iteration")
             reporter.log("resuming at iteration \(trainer.iteration) of \(iterations)")
         } else {
             try refuseToOverwriteRun(at: out, resume: resume)
+            // A --resume with no checkpoint yet starts over: nothing an earlier attempt logged stays.
+            for log in [metrics.url, samples] { try? FileManager.default.removeItem(at: log) }
         }
-        let samples = out.appendingPathComponent("samples.jsonl")
         while trainer.iteration < iterations {
             let start = (trainer.iteration * batchSize) % queries.count
             let indices = (0..<batchSize).map { (start + $0) % queries.count }
@@ -161,8 +167,10 @@ struct PPOCommand: ParsableCommand {
             maxNewTokens: maxNewTokens, sampling: .greedy, stopTokenIDs: tokenizer.eosTokenIDs))[0]
         let score = try trainer.scorer.scores(queries: queries, responses: [response])[0]
         struct Sample: Encodable { let iteration: Int, prompt: String, completion: String, score: Float }
-        let line = try JSONEncoder().encode(Sample(iteration: iteration, prompt: prompt,
-                                                   completion: tokenizer.decode(response, skipSpecialTokens: true), score: score))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // the same bytes in every run
+        let line = try encoder.encode(Sample(iteration: iteration, prompt: prompt,
+                                             completion: tokenizer.decode(response, skipSpecialTokens: true), score: score))
         try JSONLines.appendLine(line, to: url)
     }
 }
