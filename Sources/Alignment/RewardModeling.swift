@@ -143,14 +143,16 @@ public struct RewardGroup: Sendable {
         try Demonstration.completion(prompt: prompt, completion: completion).tokenized(with: tokenizer).truncated(to: maxLength)
     }
 
-    /// Pairs grouped by prompt, in order of first appearance.
+    /// Runs of consecutive pairs with the same prompt, each one group: one labeled item's pairs, as `rlhf feedback
+    /// export` writes them. A prompt asked again later starts a new group, so a group stays the size of one item
+    /// however often a prompt recurs (and a batch's memory with it).
     public static func groups(_ pairs: [PreferencePair], tokenizer: Tokenizer, maxLength: Int) throws -> [RewardGroup] {
-        var order: [String] = [], byPrompt: [String: [PreferencePair]] = [:]
+        var runs: [[PreferencePair]] = []
         for pair in pairs {
-            if byPrompt[pair.prompt] == nil { order.append(pair.prompt) }
-            byPrompt[pair.prompt, default: []].append(pair)
+            if let last = runs.last?.last, last.prompt == pair.prompt { runs[runs.count - 1].append(pair) } else { runs.append([pair]) }
         }
-        return try order.map { prompt in
+        return try runs.map { run in
+            let prompt = run[0].prompt
             var completions: [String] = [], index: [String: Int] = [:]
             let position = { (text: String) -> Int in
                 if let known = index[text] { return known }
@@ -158,7 +160,7 @@ public struct RewardGroup: Sendable {
                 completions.append(text)
                 return completions.count - 1
             }
-            let comparisons = byPrompt[prompt]!.map { Comparison(better: position($0.chosen), worse: position($0.rejected), margin: $0.margin) }
+            let comparisons = run.map { Comparison(better: position($0.chosen), worse: position($0.rejected), margin: $0.margin) }
             return RewardGroup(sequences: try completions.map { try sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength) },
                                comparisons: comparisons)
         }

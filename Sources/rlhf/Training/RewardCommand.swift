@@ -20,8 +20,8 @@ struct RewardTrainCommand: ParsableCommand {
         abstract: "Train a reward model on preference pairs (or a classifier on labelled completions).",
         discussion: """
             pairwise (default): JSONL {"prompt", "chosen", "rejected", "margin"?} or HH-RLHF {"chosen", "rejected"} \
-            transcripts; loss −log σ(r_chosen − r_rejected − margin); --batch-size counts prompts, each with all its \
-            pairs. classifier: JSONL {"prompt", "completion", "label": true|false}; binary cross-entropy, the reward \
+            transcripts; loss −log σ(r_chosen − r_rejected − margin); --batch-size counts groups: a run of \
+            consecutive lines with the same prompt (one labeled item's pairs), each scored with all its pairs. classifier: JSONL {"prompt", "completion", "label": true|false}; binary cross-entropy, the reward \
             is the positive-class logit. The backbone comes from --model (typically the SFT model, or an existing \
             *ForSequenceClassification checkpoint); the head reads the last token. After pairwise training the head is \
             rescaled so training rewards have mean 0 and standard deviation 1. With --lora-rank the backbone is \
@@ -43,7 +43,7 @@ struct RewardTrainCommand: ParsableCommand {
     @Option(help: "Truncate prompt + completion to this many tokens.")
     var maxLength = 512
 
-    @Option(help: "Fraction of prompts held out for evaluation (accuracy).")
+    @Option(help: "Fraction of groups (prompts with their pairs) held out for evaluation (accuracy).")
     var evalSplit = 0.1
 
     @OptionGroup var training: TrainingFlags
@@ -69,7 +69,7 @@ struct RewardTrainCommand: ParsableCommand {
         rewardModel.padTokenID = tokenizer.padTokenID
         let (train, eval) = heldOut(groups, fraction: evalSplit, seed: config.seed)
         let reporter = TrainingReporter()
-        reporter.log("reward (\(objective.rawValue)): \(train.count) training / \(eval.count) held-out prompts, "
+        reporter.log("reward (\(objective.rawValue)): \(train.count) training / \(eval.count) held-out groups, "
                      + "\(train.reduce(0) { $0 + $1.comparisons.count }) training comparisons")
         let adapters = try lora.attach(to: rewardModel.backbone, baseModel: model.model, seed: config.seed)
         let trainer = RewardTrainer(model: rewardModel, train: train, eval: eval, padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0,
