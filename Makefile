@@ -4,8 +4,10 @@ RLHF  := .build/release/rlhf
 
 .PHONY: demo test deps build release bench
 
+# The whole RLHF pipeline on the built-in assistant task (about 5 minutes on 2 cores); results in rlhf-demo/.
+DEMO_OUT ?= rlhf-demo
 demo: deps release
-	$(RLHF) bench engine
+	$(RLHF) demo --out $(DEMO_OUT)$(if $(wildcard $(DEMO_OUT)/stages), --resume)
 
 test: deps
 	@scripts/install-browser.sh

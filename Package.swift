@@ -38,9 +38,11 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird")],
             resources: [.copy("Web")]
         ),
+        // The built-in task of `rlhf demo`: data, hidden rubric, simulated labelers, report.
+        .target(name: "Demo", dependencies: ["Tensor", "Tokenizer", "Models", "Alignment", "Feedback"]),
         .executableTarget(
             name: "rlhf",
-            dependencies: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback",
+            dependencies: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback", "Demo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "Feedback", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor"]),
     ]
 )

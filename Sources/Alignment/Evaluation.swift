@@ -6,7 +6,7 @@ import Tensor
 
 /// Before/after comparison of a tuned model with its baseline on the same prompts (`rlhf eval`).
 public struct Evaluation: Sendable {
-    public struct Side: Codable, Sendable {
+    public struct Side: Encodable, Sendable {
         public let meanReward: Double
         /// 95% interval of the mean (normal approximation).
         public let rewardInterval: [Double]
@@ -17,21 +17,31 @@ public struct Evaluation: Sendable {
         /// Share of responses that repeat one token 4+ times in a row (a reward-hacking signal).
         public let repetitionRate: Double
         public let extraRewards: [String: Double]
+        /// Every response (token ids, EOS included when reached) and its reward, in query order; not encoded.
+        public let responses: [[Int]]
+        public let rewards: [Float]
+
+        enum CodingKeys: String, CodingKey {
+            case meanReward, rewardInterval, meanLength, distinct1, distinct2, repetitionRate, extraRewards
+        }
     }
 
     public let model: Side
     public let baseline: Side
-    /// Share of prompts where the model's response outscores the baseline's (ties count half).
+    /// Share of responses where the model's outscores the baseline's to the same prompt (ties count half).
     public let winRate: Double
     /// Mean over responses of Σ_t (log π_model − log π_baseline) of the model's own tokens, per token.
     public let klPerToken: Double
     public let prompts: Int
 
-    /// Greedy responses of both models to `queries`, scored by `scorer` and every extra scorer.
+    /// Responses of both models to `queries` (greedy by default; with sampling, `samplesPerPrompt` of each, both
+    /// models drawing with the same seeds), scored by `scorer` and every extra scorer.
     public static func run(model: any CausalLanguageModel, baseline: any CausalLanguageModel, scorer: any ResponseScorer,
-                           extraScorers: [String: any ResponseScorer] = [:], queries: [[Int]], maxNewTokens: Int,
-                           stopTokenIDs: Set<Int>, padID: Int) throws -> Evaluation {
-        let options = TextGenerator.Options(maxNewTokens: maxNewTokens, sampling: .greedy, stopTokenIDs: stopTokenIDs, padTokenID: padID)
+                           extraScorers: [String: any ResponseScorer] = [:], queries prompts: [[Int]], maxNewTokens: Int,
+                           stopTokenIDs: Set<Int>, padID: Int, sampling: SamplingOptions = .greedy,
+                           samplesPerPrompt: Int = 1) throws -> Evaluation {
+        let queries = prompts.flatMap { Array(repeating: $0, count: samplesPerPrompt) }
+        let options = TextGenerator.Options(maxNewTokens: maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID)
         let tuned = try TextGenerator(model: model).generate(queries, options: options)
         let base = try TextGenerator(model: baseline).generate(queries, options: options)
         let tunedScores = try scorer.scores(queries: queries, responses: tuned)
@@ -59,10 +69,11 @@ public struct Evaluation: Sendable {
             return Side(meanReward: mean, rewardInterval: [mean - halfWidth, mean + halfWidth],
                         meanLength: Double(responses.map(\.count).reduce(0, +)) / Double(responses.count),
                         distinct1: distinct(responses, n: 1), distinct2: distinct(responses, n: 2),
-                        repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras)
+                        repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras,
+                        responses: responses, rewards: scores)
         }
         return Evaluation(model: try side(tuned, tunedScores), baseline: try side(base, baseScores),
-                          winRate: wins / Double(queries.count), klPerToken: tokens > 0 ? kl / tokens : 0, prompts: queries.count)
+                          winRate: wins / Double(queries.count), klPerToken: tokens > 0 ? kl / tokens : 0, prompts: prompts.count)
     }
 
     static func distinct(_ responses: [[Int]], n: Int) -> Double {
@@ -86,4 +97,4 @@ public struct Evaluation: Sendable {
     }
 }
 
-extension Evaluation: Codable {}
+extension Evaluation: Encodable {}

@@ -9,7 +9,7 @@ struct RLHF: ParsableCommand {
         subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ChatCommand.self,
                       CompleteCommand.self, ConvertCommand.self, TokenizerCommand.self, PretrainCommand.self,
                       SFTCommand.self, MergeCommand.self, RewardCommand.self, PPOCommand.self, EvalCommand.self,
-                      ServeCommand.self, FeedbackCommand.self, Bench.self]
+                      ServeCommand.self, FeedbackCommand.self, DemoCommand.self, Bench.self]
     )
 }
 

@@ -272,6 +272,42 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
+    /// `rlhf demo --quick` runs every stage of the pipeline and writes what the issue lists: the three model
+    /// directories, summary.json with every stage, three labelers' judgments and three evaluated models, and the
+    /// report; a second run refuses the used directory, and --resume skips every finished stage.
+    func testQuickDemoRunsThePipelineAndResumes() throws {
+        let out = try temporaryDirectory().appendingPathComponent("demo")
+        let run = try runRLHF(["demo", "--quick", "--out", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for model in ["sft", "reward", "policy", "ablation-kl0"] {
+            XCTAssertTrue(exists(out.appendingPathComponent("\(model)/config.json")), model)
+            XCTAssertTrue(exists(out.appendingPathComponent("\(model)/model.safetensors")), model)
+        }
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
+                                    as? [String: Any])
+        let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        XCTAssertEqual(stages, ["tokenizer", "pretrain", "sft", "complete", "project", "import", "label", "stats", "export",
+                                "reward", "ppo", "ppo β=0", "eval"])
+        XCTAssertEqual(summary["judgments"] as? Int, 3 * (summary["labelingItems"] as? Int ?? 0))
+        let labelers = try XCTUnwrap(summary["labelers"] as? [[String: Any]])
+        XCTAssertEqual(labelers.compactMap { $0["reliableBySimulation"] as? Bool }, [true, true, false])
+        XCTAssertEqual(try XCTUnwrap(summary["results"] as? [[String: Any]]).compactMap { $0["name"] as? String },
+                       ["sft", "policy", "ablation-kl0"])
+        XCTAssertGreaterThan(summary["preferencePairs"] as? Int ?? 0, 0)
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("RLHFKit demo report") && report.contains("<svg"))
+        XCTAssertFalse(report.unicodeScalars.contains { $0.value < 0x20 && !"\n\t\r".unicodeScalars.contains($0) },
+                       "the quick model's gibberish reaches the page without control characters")
+        XCTAssertTrue(run.stdout.contains("rubric score") && run.stdout.contains("Verdict"), run.stdout)
+
+        let again = try runRLHF(["demo", "--quick", "--out", out.path])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+        let resumed = try runRLHF(["demo", "--quick", "--out", out.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(resumed.stderr.components(separatedBy: "done by an earlier run, skipped").count - 1, stages.count - 1)
+    }
+
     private func runRLHF(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent("rlhf")

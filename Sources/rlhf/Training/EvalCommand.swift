@@ -10,7 +10,8 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Compare a tuned model with its baseline: reward, win rate, KL, length and repetition.",
         discussion: """
-            Both models answer every prompt greedily. Reports the reward model's mean score with a 95% interval for \
+            Both models answer every prompt greedily, or with --temperature > 0 --samples times each (the same seeds \
+            for both; KL is then an unbiased estimate when the temperature is 1). Reports the reward model's mean score with a 95% interval for \
             each, the model's win rate over the baseline, the per-token KL of the model's responses to the baseline, \
             response lengths, distinct-1/2 and the share of responses with a token repeated 4+ times (reward-hacking \
             signals), and the mean of every --classifier reward (e.g. toxicity) for both.
@@ -23,8 +24,18 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Extra reward or classifier models to report (repeatable).", transform: { URL(fileURLWithPath: $0) })
     var classifier: [URL] = []
     @Option(help: "Longest response.") var maxNewTokens = 53
+    @Option(help: "Sampling temperature (0 = greedy).") var temperature: Float = 0
+    @Option(help: "Responses per prompt and model when sampling.") var samples = 1
+    @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
     @Flag(help: "Wrap prompts as user messages in the chat template.") var chat = false
     @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard temperature >= 0, samples > 0, maxNewTokens > 0 else {
+            throw ValidationError("--temperature must be ≥ 0, --samples and --max-new-tokens positive")
+        }
+        guard temperature > 0 || samples == 1 else { throw ValidationError("--samples > 1 needs --temperature > 0") }
+    }
 
     func run() throws {
         let tokenizer = try Tokenizer(directory: model)
@@ -41,7 +52,8 @@ struct EvalCommand: ParsableCommand {
         let result = try Evaluation.run(model: try ModelDirectory.load(model), baseline: try ModelDirectory.load(baseline),
                                         scorer: try ModelDirectory.loadRewardModel(reward), extraScorers: extras, queries: queries,
                                         maxNewTokens: maxNewTokens, stopTokenIDs: tokenizer.eosTokenIDs,
-                                        padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0)
+                                        padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0,
+                                        sampling: SamplingOptions(temperature: temperature, seed: seed), samplesPerPrompt: samples)
         if json { return try printJSON(result) }
         let column = { (text: String, width: Int) in String(repeating: " ", count: max(0, width - text.count)) + text }
         print(String(repeating: " ", count: 18) + column("baseline", 13) + column("model", 13))

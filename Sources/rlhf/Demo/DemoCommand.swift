@@ -1,0 +1,52 @@
+import Alignment
+import ArgumentParser
+import Data
+import Demo
+import Feedback
+import Foundation
+import Models
+import Tokenizer
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run all of RLHF on a built-in assistant task, from an empty model to a PPO-tuned one.",
+        discussion: """
+            The task (generated, no downloads): people ask "What's A-B and C-D?" or describe an everyday problem \
+            ("My house is too hot."), politely, plainly or rudely. A hidden rubric scores replies for correctness, \
+            helpfulness and harmlessness. The demo trains a tokenizer, pretrains a tiny Llama, fine-tunes it on \
+            demonstrations of which about half contain mistakes, samples 4 completions per prompt, lets three \
+            simulated labelers (one unreliable) rank them through the feedback store, exports consensus pairs, \
+            trains a reward model, runs PPO against it, runs PPO again with --kl-coef 0 (the reward-hacking \
+            ablation) and evaluates both against the SFT model. Each stage runs the same code as the command it \
+            prints. Writes DIR/sft, DIR/reward, DIR/policy (model directories), DIR/summary.json and DIR/report.html.
+            """)
+
+    @Option(help: "Output directory (must not exist yet, or be empty).", transform: { URL(fileURLWithPath: $0) })
+    var out = URL(fileURLWithPath: "rlhf-demo")
+
+    @Option(help: "Seed of the task data and of every stage.")
+    var seed: UInt64 = 42
+
+    @Option(help: "KL coefficient β of the PPO run.")
+    var klCoef = 0.1
+
+    @Option(help: "Per-token KL to the SFT model the PPO policy must stay under.")
+    var klBudget = 0.3
+
+    @Flag(help: "A few steps of every stage, to check the plumbing in seconds (the results mean nothing).")
+    var quick = false
+
+    @Flag(help: "Continue an interrupted demo in --out: stages that finished are skipped (same flags needed).")
+    var resume = false
+
+    func run() throws {
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+        guard resume || existing.isEmpty else {
+            throw ValidationError("\(out.path) is not empty: pass --resume to continue that demo, or choose another --out")
+        }
+        var pipeline = DemoPipeline(out: out, seed: seed, klCoefficient: klCoef, klBudget: klBudget, scale: quick ? .quick : .full,
+                                    resume: resume)
+        try pipeline.run()
+    }
+}
