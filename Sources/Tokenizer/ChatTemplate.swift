@@ -137,6 +137,14 @@ extension Tokenizer {
     /// `role: content` lines).
     public var hasChatTemplate: Bool { chatTemplate != nil }
 
+    /// The ids a model is prompted with: `prompt` as plain text (with the tokenizer's special tokens), or, with
+    /// `chat`, as one user turn rendered by the chat template up to the start of the assistant's reply.
+    public func encodePrompt(_ prompt: String, chat: Bool) throws -> [Int] {
+        guard chat else { return encode(prompt) }
+        return encode(try applyChatTemplate([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true),
+                      addSpecialTokens: false)
+    }
+
     /// The conversation rendered with the tokenizer's chat template (tokenizer_config.json's
     /// `chat_template` or chat_template.jinja) exactly as `transformers`' `apply_chat_template(...,
     /// tokenize=False)` renders it, or as `role: content` lines when the tokenizer has no template.

@@ -47,12 +47,7 @@ struct CompleteCommand: ParsableCommand {
         for start in stride(from: 0, to: records.count, by: batchPrompts) {
             let batch = Array(records[start..<min(records.count, start + batchPrompts)])
             progress.say("prompts \(start + batch.count)/\(records.count)")
-            let encoded = try batch.map { record -> [Int] in
-                guard chat else { return tokenizer.encode(record.prompt) }
-                let rendered = try tokenizer.applyChatTemplate([ChatMessage(role: "user", content: record.prompt)],
-                                                               addGenerationPrompt: true)
-                return tokenizer.encode(rendered, addSpecialTokens: false)
-            }
+            let encoded = try batch.map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
             var batchOptions = options
             batchOptions.sampling.seed &+= UInt64(start * n)  // every row of the run gets its own seed
             let rows = try generator.generate(encoded.flatMap { Array(repeating: $0, count: n) }, options: batchOptions)

@@ -21,13 +21,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let (model, tokenizer) = try self.model.load()
-        let promptIDs: [Int]
-        if chat {
-            let rendered = try tokenizer.applyChatTemplate([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
-            promptIDs = tokenizer.encode(rendered, addSpecialTokens: false)
-        } else {
-            promptIDs = tokenizer.encode(prompt)
-        }
+        let promptIDs = try tokenizer.encodePrompt(prompt, chat: chat)
         let completion = try Completion(model: model, tokenizer: tokenizer, promptIDs: promptIDs,
                                         options: sampling.options(defaultTemperature: 0, tokenizer: tokenizer),
                                         stopStrings: sampling.stopStrings) { piece in

@@ -39,11 +39,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let tokenizer = try Tokenizer(directory: model)
-        let queries = try PromptRecord.load(prompts).map { record -> [Int] in
-            guard chat else { return tokenizer.encode(record.prompt) }
-            return tokenizer.encode(try tokenizer.applyChatTemplate([ChatMessage(role: "user", content: record.prompt)],
-                                                                    addGenerationPrompt: true), addSpecialTokens: false)
-        }
+        let queries = try PromptRecord.load(prompts).map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
         var extras: [String: any ResponseScorer] = [:]
         for url in classifier {
             extras[url.lastPathComponent] = RetokenizingScorer(scorer: try ModelDirectory.loadRewardModel(url), source: tokenizer,

@@ -73,11 +73,7 @@ struct PPOCommand: ParsableCommand {
     func run() throws {
         let records = try PromptRecord.load(prompts)
         let tokenizer = try Tokenizer(directory: policy)
-        let queries = try records.map { record -> [Int] in
-            guard chat else { return tokenizer.encode(record.prompt) }
-            return tokenizer.encode(try tokenizer.applyChatTemplate([ChatMessage(role: "user", content: record.prompt)],
-                                                                    addGenerationPrompt: true), addSpecialTokens: false)
-        }
+        let queries = try records.map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
         let rewardModel = try ModelDirectory.loadRewardModel(reward)
         rewardModel.setTrainable(false)
         // A reward model with another tokenizer reads the responses as text, encoded its own way.
