@@ -36,6 +36,25 @@ extension ChatTemplateTests {
         return try Tokenizer(directory: directory)
     }
 
+    /// `encodePrompt(chat: true)` gives the ids of transformers' `apply_chat_template([{"role": "user", "content":
+    /// "My house is too hot."}], add_generation_prompt=True, tokenize=True)` (transformers 5.23, recorded once);
+    /// without `chat`, the plain encoding.
+    func testEncodePromptMatchesTransformersChatTokenization() throws {
+        let expected: [String: [Int]] = [
+            "qwen2-bytelevel": [798, 82, 88, 311, 663, 198, 431, 440, 258, 657, 75, 79, 69, 417, 364, 82, 336, 429, 13, 799, 198, 798,
+                                84, 572, 198, 44, 88, 394, 285, 272, 303, 295, 78, 394, 316, 13, 799, 198, 798, 526, 336, 429, 198],
+            "llama3-bytelevel": [795, 797, 84, 572, 798, 291, 44, 88, 394, 285, 272, 303, 295, 78, 394, 316, 13, 799, 797, 526, 336,
+                                 429, 798, 291],
+            "llama2-sentencepiece": [1, 372, 317, 778, 309, 310, 319, 582, 346, 484, 400, 406, 415, 407, 336, 484, 432, 272, 372, 317,
+                                     273, 778, 309, 310, 319],
+        ]
+        for (name, ids) in expected {
+            let tokenizer = try Tokenizer(directory: Fixtures.tokenizerRoot.appendingPathComponent(name))
+            XCTAssertEqual(try tokenizer.encodePrompt("My house is too hot.", chat: true), ids, name)
+            XCTAssertEqual(try tokenizer.encodePrompt("My house is too hot.", chat: false), tokenizer.encode("My house is too hot."))
+        }
+    }
+
     func testPlainRenderingWithoutTemplate() throws {
         let tokenizer = try tokenizer("gpt2-bytelevel", chatTemplate: nil)
         XCTAssertFalse(tokenizer.hasChatTemplate)
