@@ -22,8 +22,8 @@ struct DemoCommand: ParsableCommand {
             prints. Writes DIR/sft, DIR/reward, DIR/policy (model directories), DIR/summary.json and DIR/report.html.
             """)
 
-    @Option(help: "Output directory (must not exist yet, or be empty).", transform: { URL(fileURLWithPath: $0) })
-    var out = URL(fileURLWithPath: "rlhf-demo")
+    @Option(help: "Output directory (must not exist yet, or be empty; with --resume, the one to continue).")
+    var out = "rlhf-demo"
 
     @Option(help: "Seed of the task data and of every stage.")
     var seed: UInt64 = 42
@@ -41,6 +41,7 @@ struct DemoCommand: ParsableCommand {
     var resume = false
 
     func run() throws {
+        let out = URL(fileURLWithPath: self.out)
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
         guard resume || existing.isEmpty else {
             throw ValidationError("\(out.path) is not empty: pass --resume to continue that demo, or choose another --out")
