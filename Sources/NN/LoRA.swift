@@ -140,6 +140,16 @@ public final class LoRAAdapters: Module {
         return try body()
     }
 
+    /// Runs `body` with the adapters' weights replaced by `weights` (in `namedParameters` order), then puts the
+    /// current ones back: e.g. PPO's frozen reference when the policy started from a trained adapter.
+    public func withWeights<T>(_ weights: [Tensor], _ body: () throws -> T) throws -> T {
+        let parameters = namedParameters.map(\.parameter)
+        let current = parameters.map(\.value)
+        for (parameter, value) in zip(parameters, weights) { try parameter.assign(value) }
+        defer { for (parameter, value) in zip(parameters, current) { try? parameter.assign(value) } }
+        return try body()
+    }
+
     /// Draws the dropout masks from the micro-batch index alone, so a resumed run drops exactly what an
     /// uninterrupted one would have.
     public func reseedDropout(microBatch: Int) {

@@ -140,4 +140,42 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertThrowsError(try PPOTrainer(policy: policy, reference: nil, critic: try ModelDirectory.loadRewardModel(directory),
                                             scorer: LowTokenRule(), options: options, stopTokenIDs: [], padID: 699))
     }
+
+    /// LoRA mode from a trained adapter (as `rlhf sft --lora-rank` leaves one): the reference is the base with a
+    /// frozen copy of the starting adapter — equal to that adapter merged into a separate model — however far
+    /// PPO moves the trainable one.
+    func testLoRAModeFromATrainedAdapterKeepsItsStartAsTheReference() throws {
+        let directory = Self.models.appendingPathComponent("tiny-gpt2")
+        let policy = try ModelDirectory.load(directory), merged = try ModelDirectory.load(directory)
+        var adapters: [LoRAAdapters] = []
+        for model in [policy, merged] {
+            let attached = try PEFTAdapter.attach(to: model, rank: 4, alpha: 8, dropout: 0.1, targets: ["c_attn"], seed: 1)
+            var generator = SeededGenerator(seed: 5)  // a "trained" adapter: B no longer zero, the same in both models
+            for layer in attached.layers {
+                try layer.adapter.b.assign(Tensor(shape: layer.adapter.b.value.shape,
+                                                  scalars: (0..<layer.adapter.b.value.count).map { _ in Float(generator.nextGaussian() * 0.05) }))
+            }
+            adapters.append(attached)
+        }
+        try adapters[1].merge()
+        var options = PPOTrainer.Options()
+        (options.maxNewTokens, options.learningRate, options.ppoEpochs) = (8, 3e-3, 2)
+        let trainer = try PPOTrainer(policy: policy, reference: nil, adapters: adapters[0],
+                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), options: options,
+                                     stopTokenIDs: [], padID: 699)
+        XCTAssertFalse(adapters[0].isTraining, "no adapter dropout in PPO")
+        let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }
+        XCTAssertEqual(try trainer.step(queries: queries)["objective/kl"]!, 0, accuracy: 1e-4, "policy and reference start equal")
+        for _ in 0..<3 { _ = try trainer.step(queries: queries) }
+
+        let batch = RolloutBatch(queries: queries, responses: queries.map { _ in [7, 8, 9] }, padID: 699)
+        let (reference, start, base, now) = try withNoGrad {
+            (try trainer.referenceLogProbabilities(batch).scalars, try merged.responseLogProbabilities(batch).scalars,
+             try adapters[0].withAdaptersDisabled { try policy.responseLogProbabilities(batch) }.scalars,
+             try policy.responseLogProbabilities(batch).scalars)
+        }
+        for (r, m) in zip(reference, start) { XCTAssertEqual(r, m, accuracy: 1e-5) }
+        XCTAssertGreaterThan(zip(reference, base).map { abs($0 - $1) }.max()!, 1e-3, "the reference is not the bare base")
+        XCTAssertGreaterThan(zip(reference, now).map { abs($0 - $1) }.max()!, 1e-3, "PPO moved the trainable adapter")
+    }
 }

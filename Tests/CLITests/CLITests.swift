@@ -198,6 +198,29 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil(evaluation["win_rate"] as? Double)
     }
 
+    /// LoRA PPO that starts from an SFT adapter: `rlhf sft --lora-rank` writes the adapter, `rlhf ppo --adapter`
+    /// trains it further against a reference that is the base with the adapter as it started (KL 0 at the first
+    /// iteration, though the adapter is not zero), and writes the trained adapter and the merged policy.
+    func testPPOFromAnSFTAdapter() throws {
+        let root = try temporaryDirectory()
+        let sft = root.appendingPathComponent("sft-lora")
+        let trained = try runRLHF(["sft", "--model", Self.ppoPolicy, "--data", Self.sftData.path, "--out", sft.path, "--steps", "6",
+                                   "--batch-size", "2", "--lr", "5e-2", "--eval-split", "0", "--lora-rank", "4"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let out = root.appendingPathComponent("ppo")
+        let run = try runRLHF(ppoArguments(prompts: try ppoPrompts(), out: out) + ["--adapter", sft.path, "--iterations", "2"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let first = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+        let kl = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])?["objective/kl"] as? Double)
+        XCTAssertEqual(kl, 0, accuracy: 1e-4)
+        XCTAssertTrue(exists(out.appendingPathComponent("adapter/adapter_model.safetensors")))
+        XCTAssertNotEqual(try Data(contentsOf: out.appendingPathComponent("adapter/adapter_model.safetensors")),
+                          try Data(contentsOf: sft.appendingPathComponent("adapter_model.safetensors")))
+        let both = try runRLHF(ppoArguments(prompts: try ppoPrompts(), out: root.appendingPathComponent("x"))
+                               + ["--adapter", sft.path, "--lora-rank", "4"])
+        XCTAssertNotEqual(both.status, 0)
+    }
+
     /// The requirement: a PPO run killed with SIGKILL and resumed continues from its last checkpoint with
     /// its optimizer and KL-controller state, ending byte for byte where an uninterrupted run ends: policy, critic,
     /// metrics.jsonl (β of the adaptive controller at every iteration included) and samples.jsonl. The kill comes

@@ -39,6 +39,9 @@ public final class PPOTrainer {
     public let reference: (any CausalLanguageModel)?
     /// LoRA mode: the adapters trained on the frozen base that `policy` and the reference share.
     public let adapters: LoRAAdapters?
+    /// LoRA mode from a trained adapter: its starting weights, a frozen copy the reference runs with. Nil when the
+    /// adapters start at zero (B = 0), where the reference is the base alone.
+    private let referenceAdapterWeights: [Tensor]?
     public let critic: RewardModel
     public let scorer: any ResponseScorer
     public let options: Options
@@ -52,7 +55,9 @@ public final class PPOTrainer {
     public private(set) var iteration = 0
 
     /// Full mode: `reference` is a separate frozen copy. LoRA mode: pass `adapters` attached to `policy` (which froze
-    /// its base) and no reference; the base without adapters serves as the reference, so one model is held.
+    /// its base) and no reference; one model is held, and the reference is the base without the adapters, or
+    /// with a frozen copy of them when they start trained (e.g. from `rlhf sft --lora-rank`). Adapter dropout is
+    /// switched off: PPO's ratios compare one network at two times (TRL turns dropout off too).
     public init(policy: any CausalLanguageModel, reference: (any CausalLanguageModel)?, adapters: LoRAAdapters? = nil,
                 critic: RewardModel, scorer: any ResponseScorer, options: Options, stopTokenIDs: Set<Int>, padID: Int) throws {
         guard (reference == nil) != (adapters == nil) else {
@@ -61,6 +66,12 @@ public final class PPOTrainer {
         (self.policy, self.reference, self.adapters, self.critic, self.scorer) = (policy, reference, adapters, critic, scorer)
         (self.options, self.stopTokenIDs, self.padID) = (options, stopTokenIDs, padID)
         reference?.setTrainable(false)
+        adapters?.isTraining = false
+        // Copied: the optimizer updates parameter storage in place.
+        let started = try adapters?.namedParameters.map { try Tensor(shape: $0.parameter.value.shape, scalars: $0.parameter.value.scalars) }
+        referenceAdapterWeights = adapters.flatMap { adapters in
+            adapters.layers.allSatisfy { $0.adapter.b.value.scalars.allSatisfy { $0 == 0 } } ? nil : started
+        }
         klController = try options.hyperparameters.makeKLController()
         policyOptimizer = AdamW(parameters: policy.parameters.filter(\.isTrainable) + (adapters?.parameters ?? []),
                                 learningRate: options.learningRate, weightDecay: 0)
@@ -137,9 +148,13 @@ public final class PPOTrainer {
             hyperparameters: options.hyperparameters)
     }
 
-    private func referenceLogProbabilities(_ rollout: RolloutBatch) throws -> Tensor {
+    /// log π_ref of the rollout's response tokens: the frozen reference model, or in LoRA mode the shared base
+    /// with the adapters off (or at their starting weights).
+    public func referenceLogProbabilities(_ rollout: RolloutBatch) throws -> Tensor {
         if let reference { return try reference.responseLogProbabilities(rollout, temperature: options.temperature) }
-        return try adapters!.withAdaptersDisabled { try policy.responseLogProbabilities(rollout, temperature: options.temperature) }
+        let logProbabilities = { try self.policy.responseLogProbabilities(rollout, temperature: self.options.temperature) }
+        if let referenceAdapterWeights { return try adapters!.withWeights(referenceAdapterWeights, logProbabilities) }
+        return try adapters!.withAdaptersDisabled(logProbabilities)
     }
 
     /// The policy's trainable parameters under checkpoint names (the adapters' in LoRA mode).

@@ -23,6 +23,10 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Starting policy (typically the SFT model).", transform: { URL(fileURLWithPath: $0) })
     var policy: URL
 
+    @Option(help: "Start from this LoRA adapter of --policy (e.g. `rlhf sft --lora-rank`'s output) and train it further; the reference is --policy with a frozen copy of it.",
+            transform: { URL(fileURLWithPath: $0) })
+    var adapter: URL?
+
     @Option(help: "Reward model directory.", transform: { URL(fileURLWithPath: $0) })
     var reward: URL
 
@@ -65,6 +69,7 @@ struct PPOCommand: ParsableCommand {
         guard iterations > 0, batchSize > 0, miniBatches > 0, miniBatches <= batchSize, ppoEpochs > 0, maxNewTokens > 0 else {
             throw ValidationError("--iterations, --batch-size, --ppo-epochs, --max-new-tokens must be positive; --mini-batches in 1...batch-size")
         }
+        guard adapter == nil || lora.loraRank == 0 else { throw ValidationError("--adapter brings its own rank: leave out --lora-rank") }
         guard lr > 0, temperature > 0, klCoef >= 0, entCoef >= 0 else {
             throw ValidationError("--lr and --temperature must be positive, --kl-coef and --ent-coef ≥ 0")
         }
@@ -90,9 +95,11 @@ struct PPOCommand: ParsableCommand {
         (hyper.valueCoefficient, hyper.entropyCoefficient) = (vfCoef, entCoef)
         (hyper.missingEOSPenalty, hyper.whitenRewards) = (missingEosPenalty, whitenRewards)
         options.hyperparameters = hyper
-        // LoRA mode holds one base model: the policy is base + adapters, the reference the base alone.
+        // LoRA mode holds one base model: the policy is base + adapters, the reference the base alone (or with
+        // the frozen starting --adapter).
         let policyModel = try ModelDirectory.load(policy)
-        let adapters = try lora.attach(to: policyModel, baseModel: policy, seed: seed)
+        let adapters = try adapter.map { try PEFTAdapter.load(from: $0, onto: policyModel) }
+            ?? lora.attach(to: policyModel, baseModel: policy, seed: seed)
         let trainer = try PPOTrainer(policy: policyModel, reference: adapters == nil ? try ModelDirectory.load(policy) : nil,
                                      adapters: adapters, critic: try ModelDirectory.loadRewardModel(reward), scorer: scorer,
                                      options: options, stopTokenIDs: tokenizer.eosTokenIDs,
