@@ -17,9 +17,8 @@ public struct Evaluation: Sendable {
         /// Share of responses that repeat one token 4+ times in a row (a reward-hacking signal).
         public let repetitionRate: Double
         public let extraRewards: [String: Double]
-        /// Every response (token ids, EOS included when reached) and its reward, in query order; not encoded.
+        /// Every response (token ids, EOS included when reached), in query order; not encoded.
         public let responses: [[Int]]
-        public let rewards: [Float]
 
         enum CodingKeys: String, CodingKey {
             case meanReward, rewardInterval, meanLength, distinct1, distinct2, repetitionRate, extraRewards
@@ -70,7 +69,7 @@ public struct Evaluation: Sendable {
                         meanLength: Double(responses.map(\.count).reduce(0, +)) / Double(responses.count),
                         distinct1: distinct(responses, n: 1), distinct2: distinct(responses, n: 2),
                         repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras,
-                        responses: responses, rewards: scores)
+                        responses: responses)
         }
         return Evaluation(model: try side(tuned, tunedScores), baseline: try side(base, baseScores),
                           winRate: wins / Double(queries.count), klPerToken: tokens > 0 ? kl / tokens : 0, prompts: prompts.count)

@@ -61,7 +61,7 @@ public final class RewardTrainer: TrainingTask {
     func evaluate(_ groups: [RewardGroup]) throws -> (loss: Tensor, correct: Double, tokens: Int) {
         let sequences = groups.flatMap(\.sequences)
         let batch = Batch(sequences, padID: padID)
-        let rewards = try model.rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask)
+        let rewards = try model.rewards(batch)
         let table = try rewards.reshaped([sequences.count, 1])
         var first: [Int] = [], second: [Int] = [], margins: [Float] = [], signs: [Float] = []
         var base = 0
@@ -91,11 +91,8 @@ public final class RewardTrainer: TrainingTask {
 
     /// Rescales the head so rewards over the training completions have mean 0 and standard deviation 1.
     public func normalizeRewards() throws {
-        let rewards = try withNoGrad { () -> [Float] in
-            try stride(from: 0, to: train.count, by: batchSize).flatMap { start -> [Float] in
-                let batch = Batch(train[start..<min(train.count, start + batchSize)].flatMap(\.sequences), padID: padID)
-                return try model.rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask).scalars
-            }
+        let rewards = try stride(from: 0, to: train.count, by: batchSize).flatMap { start in
+            try model.rewards(of: train[start..<min(train.count, start + batchSize)].flatMap(\.sequences), padID: padID)
         }
         let mean = rewards.reduce(0, +) / Float(rewards.count)
         let std = (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(rewards.count)).squareRoot()
@@ -172,5 +169,17 @@ public struct RewardGroup: Sendable {
             RewardGroup(sequences: [try sequence(example.prompt, example.completion, tokenizer: tokenizer, maxLength: maxLength)],
                         comparisons: [Comparison(better: 0, worse: nil, margin: example.label ? 1 : -1)])
         }
+    }
+}
+
+extension RewardModel {
+    /// The rewards of a padded batch, [batch size], recorded for backward.
+    public func rewards(_ batch: Batch) throws -> Tensor {
+        try rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask)
+    }
+
+    /// The rewards of `sequences`, scored as one batch padded with `padID`, without recording.
+    public func rewards(of sequences: [TokenizedExample], padID: Int) throws -> [Float] {
+        try withNoGrad { try rewards(Batch(sequences, padID: padID)).scalars }
     }
 }

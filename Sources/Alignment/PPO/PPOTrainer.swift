@@ -13,8 +13,7 @@ public protocol ResponseScorer {
 
 extension RewardModel: ResponseScorer {
     public func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float] {
-        let batch = Batch(zip(queries, responses).map { TokenizedExample(ids: $0 + $1, labels: $0 + $1) }, padID: padTokenID ?? 0)
-        return try withNoGrad { try rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask).scalars }
+        try rewards(of: zip(queries, responses).map { TokenizedExample(ids: $0 + $1, labels: $0 + $1) }, padID: padTokenID ?? 0)
     }
 }
 
@@ -67,10 +66,11 @@ public final class PPOTrainer {
         (self.options, self.stopTokenIDs, self.padID) = (options, stopTokenIDs, padID)
         reference?.setTrainable(false)
         adapters?.isTraining = false
-        // Copied: the optimizer updates parameter storage in place.
-        let started = try adapters?.namedParameters.map { try Tensor(shape: $0.parameter.value.shape, scalars: $0.parameter.value.scalars) }
-        referenceAdapterWeights = adapters.flatMap { adapters in
-            adapters.layers.allSatisfy { $0.adapter.b.value.scalars.allSatisfy { $0 == 0 } } ? nil : started
+        if let adapters, adapters.layers.contains(where: { $0.adapter.b.value.scalars.contains { $0 != 0 } }) {
+            // Copied: the optimizer updates parameter storage in place.
+            referenceAdapterWeights = try adapters.namedParameters.map { try Tensor(shape: $0.parameter.value.shape, scalars: $0.parameter.value.scalars) }
+        } else {
+            referenceAdapterWeights = nil
         }
         klController = try options.hyperparameters.makeKLController()
         policyOptimizer = AdamW(parameters: policy.parameters.filter(\.isTrainable) + (adapters?.parameters ?? []),

@@ -109,9 +109,8 @@ struct RewardScoreCommand: ParsableCommand {
         let records = try JSONLines.records(data)
         let isPairs = records.first?.object["chosen"] != nil
         let score = { (prompt: String, completions: [String]) throws -> [Float] in
-            let sequences = try completions.map { try RewardGroup.sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength) }
-            let batch = Batch(sequences, padID: tokenizer.padTokenID ?? 0)
-            return try withNoGrad { try rewardModel.rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask).scalars }
+            try rewardModel.rewards(of: try completions.map { try RewardGroup.sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength) },
+                                    padID: tokenizer.padTokenID ?? 0)
         }
         if isPairs {
             let pairs = try PreferencePair.load(data)
