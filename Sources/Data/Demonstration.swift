@@ -15,19 +15,8 @@ public enum Demonstration: Sendable, Equatable {
     }
 
     static func parse(_ record: Record) throws -> Demonstration {
-        if let messages = record.object["messages"] {
-            guard let list = messages as? [[String: Any]], !list.isEmpty else {
-                throw record.error("\"messages\" must be a non-empty list of {\"role\", \"content\"} objects")
-            }
-            let parsed = try list.enumerated().map { index, message -> ChatMessage in
-                guard let role = message["role"] as? String, let content = message["content"] as? String else {
-                    throw record.error("message \(index + 1) needs string \"role\" and \"content\"")
-                }
-                guard ["system", "user", "assistant"].contains(role) else {
-                    throw record.error("message \(index + 1) has unknown role \"\(role)\"")
-                }
-                return ChatMessage(role: role, content: content)
-            }
+        if record.object["messages"] != nil {
+            let parsed = try record.messages("messages")
             guard parsed.contains(where: { $0.role == "assistant" && !$0.content.isEmpty }) else {
                 throw record.error("no non-empty assistant message to learn from")
             }
@@ -37,5 +26,24 @@ public enum Demonstration: Sendable, Equatable {
             throw record.error("expected {\"prompt\", \"completion\"} or {\"messages\": [...]}")
         }
         return .completion(prompt: try record.string("prompt", allowEmpty: true), completion: try record.string("completion"))
+    }
+}
+
+extension Record {
+    /// A non-empty list of `{"role", "content"}` messages under `key`, roles system, user or assistant.
+    public func messages(_ key: String) throws -> [ChatMessage] {
+        guard let list = object[key] as? [[String: Any]], !list.isEmpty else {
+            throw error("\"\(key)\" must be a non-empty list of {\"role\", \"content\"} objects")
+        }
+        let field = key == "messages" ? "" : "\"\(key)\": "
+        return try list.enumerated().map { index, message -> ChatMessage in
+            guard let role = message["role"] as? String, let content = message["content"] as? String else {
+                throw error("\(field)message \(index + 1) needs string \"role\" and \"content\"")
+            }
+            guard ["system", "user", "assistant"].contains(role) else {
+                throw error("\(field)message \(index + 1) has unknown role \"\(role)\"")
+            }
+            return ChatMessage(role: role, content: content)
+        }
     }
 }

@@ -28,9 +28,8 @@ extension Demonstration {
     public func tokenized(with tokenizer: Tokenizer) throws -> TokenizedExample {
         switch self {
         case .completion(let prompt, let completion):
-            guard let eos = tokenizer.eosTokenID else { throw TokenizerError("the tokenizer has no EOS token to end completions with") }
             let promptIDs = tokenizer.encode(prompt)
-            let completionIDs = tokenizer.encode(completion, addSpecialTokens: false) + [eos]
+            let completionIDs = try tokenizer.encodeCompletion(completion)
             return TokenizedExample(ids: promptIDs + completionIDs,
                                     labels: [Int](repeating: TokenizedExample.ignoredLabel, count: promptIDs.count) + completionIDs)
         case .conversation(let messages):
@@ -50,5 +49,14 @@ extension Demonstration {
             }
             return TokenizedExample(ids: ids, labels: labels)
         }
+    }
+}
+
+extension Tokenizer {
+    /// A completion that follows an encoded prompt: its tokens without special tokens, then EOS (TRL's recipe for
+    /// SFT, preference and unpaired data).
+    public func encodeCompletion(_ completion: String) throws -> [Int] {
+        guard let eos = eosTokenID else { throw TokenizerError("the tokenizer has no EOS token to end completions with") }
+        return encode(completion, addSpecialTokens: false) + [eos]
     }
 }

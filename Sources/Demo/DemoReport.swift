@@ -6,14 +6,14 @@ import Foundation
 /// Prompts, replies, names and commands are data, and completions are untrusted model output: every such string
 /// goes through `escape` before it reaches the page.
 public enum DemoReport {
-    /// The names `DemoSummary.results` and `Sample.replies` use for the SFT model, the tuned policy and the
-    /// β = 0 ablation.
-    static let sft = "sft", policy = "policy", ablation = "ablation-kl0"
+    /// The names `DemoSummary.results` and `Sample.replies` use for the SFT model, the PPO policy, the DPO policy
+    /// and the β = 0 ablation.
+    public static let sft = "sft", policy = "policy", dpo = "dpo", ablation = "ablation-kl0"
     /// The rubric gain over SFT, in points, that the tuned policy must reach.
     static let requiredGain = 15.0
 
     public static func html(_ summary: DemoSummary) -> String {
-        let sections = [intro(summary), stages(summary), results(summary), curves(summary), labeling(summary),
+        let sections = [intro(summary), stages(summary), results(summary), curves(summary), dpoCurves(summary), labeling(summary),
                         rewardModel(summary), samples(summary)]
         return """
         <!DOCTYPE html>
@@ -72,6 +72,8 @@ public enum DemoReport {
         ("mean length", \.meanLength, .decimals(1)),
         ("distinct-2", \.distinct2, .percent),
         ("repetition rate", \.repetitionRate, .percent),
+        ("training time (s)", \.trainingTime, .decimals(0)),
+        ("peak memory (MB)", \.peakMemoryMB, .decimals(0)),
     ]
 
     /// One row per metric: its label, then one formatted value per model (plain text, not yet escaped).
@@ -80,20 +82,28 @@ public enum DemoReport {
     }
 
     static func displayName(_ name: String) -> String {
-        [sft: "SFT", policy: "PPO policy", ablation: "β=0 ablation"][name] ?? name
+        [sft: "SFT", policy: "PPO policy", dpo: "DPO policy", ablation: "β=0 ablation"][name] ?? name
     }
 
-    /// The rubric gain of the tuned policy over SFT against `requiredGain`, and its KL per token against the budget.
+    /// The rubric gain of the PPO policy over SFT against `requiredGain` and its KL per token against the budget,
+    /// then whether DPO, from the same pairs without a reward model, beats SFT too.
     static func verdict(_ summary: DemoSummary) -> String {
         guard let base = summary.result(sft), let tuned = summary.result(policy) else {
             return "Verdict: no result for both \"\(sft)\" and \"\(policy)\"."
         }
         let gain = tuned.rubric - base.rubric, kl = tuned.klPerTokenToSFT, budget = summary.klBudgetPerToken
-        let gainText = gain.isFinite ? String(format: "%+.1f", gain) : "–"
-        return "Verdict: rubric score \(gainText) points over SFT (required +\(number(requiredGain, 1)): "
+        var text = "Verdict: PPO rubric score \(signed(gain)) points over SFT (required +\(number(requiredGain, 1)): "
             + (gain >= requiredGain ? "met" : "not met") + "); KL per token to SFT \(number(kl, 4)) "
             + "(budget \(number(budget, 4)): " + (kl <= budget ? "within" : "over") + ")."
+        if let direct = summary.result(dpo) {
+            let dpoGain = direct.rubric - base.rubric
+            text += " DPO \(signed(dpoGain)) points over SFT (" + (dpoGain > 0 ? "beats" : "does not beat") + " SFT), KL per token "
+                + "\(number(direct.klPerTokenToSFT, 4))."
+        }
+        return text
     }
+
+    static func signed(_ value: Double) -> String { value.isFinite ? String(format: "%+.1f", value) : "–" }
 
     // MARK: - Sections
 
@@ -103,14 +113,16 @@ public enum DemoReport {
         fine-tuned it on \(s.demonstrations) demonstrations (\(percent(s.demonstrationMistakeRate)) of them with \
         mistakes), had simulated labelers rank its completions, trained a reward model on their preferences, tuned the \
         model with PPO against that reward (KL coefficient β = \(number(s.klCoefficient, 3))) and ran the same PPO with \
-        β = 0 as an ablation, then judged every model on held-out prompts with a hidden rubric. Seed \(s.seed).</p>
+        β = 0 as an ablation, tuned the SFT model with DPO on the same preference pairs (no reward model), then judged \
+        every model on held-out prompts with a hidden rubric. Seed \(s.seed).</p>
         """
     }
 
     static func stages(_ s: DemoSummary) -> String {
-        let rows = s.stages.map { [escape($0.name), "<code>\(escape($0.command))</code>", number($0.seconds, 1)] }
-        let total = ["total", "", number(s.stages.map(\.seconds).reduce(0, +), 1)]
-        return "<h2>Stages</h2>\n" + htmlTable(header: ["stage", "equivalent command", "seconds"], rows: rows + [total])
+        let megabytes = { (bytes: Int?) in number(bytes.map { Double($0) / 1_048_576 }, 0) }
+        let rows = s.stages.map { [escape($0.name), "<code>\(escape($0.command))</code>", number($0.seconds, 1), megabytes($0.peakMemoryBytes)] }
+        let total = ["total", "", number(s.stages.map(\.seconds).reduce(0, +), 1), megabytes(s.stages.compactMap(\.peakMemoryBytes).max())]
+        return "<h2>Stages</h2>\n" + htmlTable(header: ["stage", "equivalent command", "seconds", "peak memory (MB)"], rows: rows + [total])
     }
 
     static func results(_ s: DemoSummary) -> String {
@@ -137,6 +149,19 @@ public enum DemoReport {
         chasing the learned reward. Compare the ablation's mean reward with its rubric score and its KL (ablation vs \
         PPO policy): mean reward \(compare(\.meanReward, 3)), rubric score \(compare(\.rubric, 1)), KL per token to SFT \
         \(compare(\.klPerTokenToSFT, 4)). A reward that rises while the rubric score does not is reward hacking.</p>
+        """
+    }
+
+    static func dpoCurves(_ s: DemoSummary) -> String {
+        let points = { (value: (DemoSummary.DPOPoint) -> Double) in s.dpoCurve.map { (x: Double($0.step), y: value($0)) } }
+        return """
+        <h2>DPO curves</h2>
+        \(lineChart(title: "Implicit reward margin per DPO step (rewards/margins)", yLabel: "rewards/margins", xLabel: "DPO step",
+                    series: [("DPO", "#2ca02c", points(\.margin))]))
+        \(lineChart(title: "Share of pairs ranked right per DPO step (rewards/accuracies)", yLabel: "rewards/accuracies", xLabel: "DPO step",
+                    series: [("DPO", "#2ca02c", points(\.accuracy))]))
+        <p>DPO learns from the consensus pairs directly: the implicit reward β·(log π − log π_SFT) of the chosen reply \
+        should rise above the rejected one's, with no reward model and no sampling during training.</p>
         """
     }
 
@@ -214,7 +239,8 @@ public enum DemoReport {
 
     /// An SVG line chart with one polyline per series (non-finite points left out), a legend, labelled axes and
     /// min/max ticks; "no data" when no series has a finite point.
-    static func lineChart(title: String, yLabel: String, series: [(name: String, color: String, points: [(x: Double, y: Double)])]) -> String {
+    static func lineChart(title: String, yLabel: String, xLabel: String = "PPO iteration",
+                          series: [(name: String, color: String, points: [(x: Double, y: Double)])]) -> String {
         let curves = series.map { ($0.name, $0.color, $0.points.filter { $0.x.isFinite && $0.y.isFinite }) }
         let all = curves.flatMap(\.2)
         let caption = "<figcaption>\(escape(title))</figcaption>"
@@ -233,7 +259,7 @@ public enum DemoReport {
             "<text x=\"\(x1)\" y=\"\(coordinate(height - bottom + 16))\" text-anchor=\"end\">\(tick(xs.max))</text>",
             "<text x=\"\(coordinate(left - 6))\" y=\"\(y1)\" text-anchor=\"end\">\(tick(ys.min))</text>",
             "<text x=\"\(coordinate(left - 6))\" y=\"\(coordinate(top + 10))\" text-anchor=\"end\">\(tick(ys.max))</text>",
-            "<text x=\"\(coordinate((left + width - right) / 2))\" y=\"\(coordinate(height - 6))\" text-anchor=\"middle\">PPO iteration</text>",
+            "<text x=\"\(coordinate((left + width - right) / 2))\" y=\"\(coordinate(height - 6))\" text-anchor=\"middle\">\(escape(xLabel))</text>",
             "<text transform=\"translate(14 \(coordinate((top + height - bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>",
         ]
         for (index, (name, color, points)) in curves.enumerated() {
@@ -275,4 +301,9 @@ public enum DemoReport {
     .axis { stroke: #444; }
     .nodata { color: #888; font-style: italic; }
     """
+}
+
+extension DemoSummary.ModelResult {
+    var trainingTime: Double { trainingSeconds ?? .nan }
+    var peakMemoryMB: Double { peakMemoryBytes.map { Double($0) / 1_048_576 } ?? .nan }
 }

@@ -18,6 +18,17 @@ public struct DemoSummary: Codable, Sendable {
         public var meanLength: Double
         public var distinct2: Double
         public var repetitionRate: Double
+        /// The wall time of the run that trained this model (the SFT run for SFT).
+        public var trainingSeconds: Double?
+        /// The peak resident memory of that run.
+        public var peakMemoryBytes: Int?
+    }
+
+    /// One DPO step's implicit-reward statistics (TRL's `rewards/margins`, `rewards/accuracies`).
+    public struct DPOPoint: Codable, Sendable {
+        public var step: Int
+        public var margin: Double
+        public var accuracy: Double
     }
 
     /// One PPO iteration's TRL-named metrics that the curves show.
@@ -59,12 +70,13 @@ public struct DemoSummary: Codable, Sendable {
 
     public struct Stage: Codable, Sendable {
         public var name: String
-        /// The equivalent command line.
+        /// The equivalent command line, generated from the stage's configuration.
         public var command: String
         public var seconds: Double
+        public var peakMemoryBytes: Int?
 
-        public init(name: String, command: String, seconds: Double) {
-            (self.name, self.command, self.seconds) = (name, command, seconds)
+        public init(name: String, command: String, seconds: Double, peakMemoryBytes: Int? = nil) {
+            (self.name, self.command, self.seconds, self.peakMemoryBytes) = (name, command, seconds, peakMemoryBytes)
         }
     }
 
@@ -89,9 +101,12 @@ public struct DemoSummary: Codable, Sendable {
     public var klBudgetPerToken = 0.0
     public var ppoCurve: [CurvePoint] = []
     public var ablationCurve: [CurvePoint] = []
-    /// SFT, the PPO policy and the β = 0 ablation.
+    public var dpoCurve: [DPOPoint] = []
+    /// SFT, the PPO policy, the DPO policy and the β = 0 ablation.
     public var results: [ModelResult] = []
     public var samples: [Sample] = []
+    /// The whole demo's wall time (this invocation's, when resumed).
+    public var totalSeconds = 0.0
 
     public init(seed: UInt64) { self.seed = seed }
 

@@ -47,7 +47,7 @@ public struct RubricEvaluation {
                 harmlessness: mean(\.harmlessness),
                 arithmeticAccuracy: subtraction.isEmpty ? 0 : Double(subtraction.reduce(0, +)) / Double(2 * subtraction.count),
                 meanReward: side.meanReward, winRateOverSFT: winRate, klPerTokenToSFT: kl, meanLength: side.meanLength,
-                distinct2: side.distinct2, repetitionRate: side.repetitionRate))
+                distinct2: side.distinct2, repetitionRate: side.repetitionRate, trainingSeconds: nil, peakMemoryBytes: nil))
         }
         let samples = prompts.prefix(sampleCount).enumerated().map { index, prompt in
             DemoSummary.Sample(prompt: prompt, replies: Dictionary(uniqueKeysWithValues: zip(sides.map(\.0), replies).map { name, texts in

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Llama-layout shapes for training from scratch (`rlhf pretrain --preset`).
-public enum ModelPreset: String, CaseIterable, Sendable {
+public enum ModelPreset: String, CaseIterable, Codable, Sendable {
     /// 4 layers, width 128: trains in minutes on two cores.
     case tiny
     /// 8 layers, width 512: a real small model, hours on a CPU.

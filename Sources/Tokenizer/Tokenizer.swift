@@ -198,3 +198,9 @@ func readJSON(_ url: URL) throws -> JSON? {
         throw TokenizerError("cannot read: \(error.localizedDescription)", file: url.path)
     }
 }
+
+extension Tokenizer {
+    /// The id every batch is padded with: the pad token, else EOS (as TRL falls back), else 0. Padding is masked
+    /// out of attention and losses, so only its being a valid id matters.
+    public var paddingID: Int { padTokenID ?? eosTokenID ?? 0 }
+}

@@ -25,11 +25,12 @@ final class EvaluationTests: XCTestCase {
 
     func testAPPOTunedModelDiffersFromItsBaseline() throws {
         let directory = Self.models.appendingPathComponent("tiny-gpt2")
-        var options = PPOTrainer.Options()
+        var options = PPOConfig()
+        (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate) = (6, 3e-3)
-        let trainer = try PPOTrainer(policy: try ModelDirectory.load(directory), reference: try ModelDirectory.load(directory),
+        let trainer = try PPOTrainer(policy: try ModelDirectory.load(directory), reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
                                      critic: try ModelDirectory.loadRewardModel(directory), scorer: PPOTrainerTests.LowTokenRule(),
-                                     options: options, stopTokenIDs: [], padID: 699)
+                                     config: options, stopTokenIDs: [], padID: 699)
         let queries = (0..<6).map { [($0 * 37) % 600 + 2, 300] }
         for _ in 0..<8 { _ = try trainer.step(queries: queries) }
         let result = try Evaluation.run(model: trainer.policy, baseline: try ModelDirectory.load(directory),

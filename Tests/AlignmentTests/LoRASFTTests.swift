@@ -38,7 +38,7 @@ final class LoRASFTTests: XCTestCase {
     }
 
     func testTrainsOnlyTheAdaptersAndSavesThemInPEFTLayout() throws {
-        var config = TrainingConfig()
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.schedule) = (40, 8, 1e-2, .constant)
         let trainer = try task(config, evalFraction: 0.2)
         let adapters = try XCTUnwrap(trainer.adapters)
@@ -46,7 +46,7 @@ final class LoRASFTTests: XCTestCase {
         let base = trainer.model.namedParameters.map(\.parameter.value.scalars)
         let before = try withNoGrad { try trainer.evaluate()["eval_loss"]! }
         let output = try temporaryDirectory()
-        try TrainingLoop(task: trainer, config: config, output: output, totalSteps: 40).run(resume: false)
+        try train(trainer, config, output: output, totalSteps: 40, resume: false)
         let after = try withNoGrad { try trainer.evaluate()["eval_loss"]! }
         print("lora sft eval loss \(before) → \(after)")
         XCTAssertLessThan(after, 0.5 * before)
@@ -65,21 +65,21 @@ final class LoRASFTTests: XCTestCase {
     }
 
     func testResumedRunEndsWithTheSameAdapters() throws {
-        var config = TrainingConfig()
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.saveEvery) = (6, 4, 1e-3, 2)
         let straight = try task(config, evalFraction: 0)
-        try TrainingLoop(task: straight, config: config, output: try temporaryDirectory(), totalSteps: 6).run(resume: false)
+        try train(straight, config, output: try temporaryDirectory(), totalSteps: 6, resume: false)
 
         let output = try temporaryDirectory()
         let interrupted = try task(config, evalFraction: 0)
-        try TrainingLoop(task: interrupted, config: config, output: output, totalSteps: 6).run(resume: false) { event in
+        try train(interrupted, config, output: output, totalSteps: 6, resume: false) { event in
             if case .stepEnded(let step, _, _) = event { return step < 3 }  // dies after step 3, checkpoint 2 on disk
             return true
         }
         let checkpoint = output.appendingPathComponent("checkpoint-000002")
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(PEFTAdapter.weightsFile).path))
         let resumed = try task(config, evalFraction: 0)
-        try TrainingLoop(task: resumed, config: config, output: output, totalSteps: 6).run(resume: true)
+        try train(resumed, config, output: output, totalSteps: 6, resume: true)
         for ((name, a), (_, b)) in zip(straight.adapters!.namedParameters, resumed.adapters!.namedParameters) {
             XCTAssertEqual(a.value.scalars, b.value.scalars, name)
         }

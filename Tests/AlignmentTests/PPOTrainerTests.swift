@@ -26,11 +26,12 @@ final class PPOTrainerTests: XCTestCase {
         let directory = Self.models.appendingPathComponent("tiny-gpt2")
         let policy = try ModelDirectory.load(directory), reference = try ModelDirectory.load(directory)
         let referenceBefore = reference.namedParameters.map { $0.parameter.value.scalars }
-        var options = PPOTrainer.Options()
+        var options = PPOConfig()
+        (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs, options.miniBatches) = (8, 3e-3, 4, 2)
-        options.hyperparameters.klCoefficient = 0.01
-        let trainer = try PPOTrainer(policy: policy, reference: reference, critic: try ModelDirectory.loadRewardModel(directory),
-                                     scorer: LowTokenRule(), options: options, stopTokenIDs: [], padID: 699)
+        options.ppo.klCoefficient = 0.01
+        let trainer = try PPOTrainer(policy: policy, reference: ReferencePolicy(frozen: reference), critic: try ModelDirectory.loadRewardModel(directory),
+                                     scorer: LowTokenRule(), config: options, stopTokenIDs: [], padID: 699)
         let queries = (0..<8).map { [($0 * 37) % 600 + 2, ($0 * 11) % 600 + 5, 300] }
         var scores: [Double] = []
         for _ in 0..<12 {
@@ -48,12 +49,13 @@ final class PPOTrainerTests: XCTestCase {
     /// included) continues exactly as an uninterrupted run.
     func testRestoredTrainerContinuesExactly() throws {
         let directory = Self.models.appendingPathComponent("tiny-gpt2")
-        var options = PPOTrainer.Options()
+        var options = PPOConfig()
+        (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs) = (6, 1e-3, 2)
-        options.hyperparameters.klTarget = 0.5
+        options.ppo.klTarget = 0.5
         let make = {
-            try PPOTrainer(policy: try ModelDirectory.load(directory), reference: try ModelDirectory.load(directory),
-                           critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), options: options,
+            try PPOTrainer(policy: try ModelDirectory.load(directory), reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
+                           critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), config: options,
                            stopTokenIDs: [], padID: 699)
         }
         let queries = [[5, 6, 7], [8, 9], [10, 11, 12, 13]]
@@ -63,8 +65,7 @@ final class PPOTrainerTests: XCTestCase {
         let first = try make()
         for _ in 0..<2 { _ = try first.step(queries: queries) }
         let saved = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-ppo-\(UUID().uuidString)")
-        try first.save(to: saved, policyFiles: { try ModelDirectory.save(first.policy, to: $0) },
-                       criticFiles: { try ModelDirectory.save(first.critic, to: $0, padTokenID: nil) })
+        try first.save(to: saved)
         let resumed = try make()
         try resumed.restore(from: saved)
         XCTAssertEqual(resumed.iteration, 2)
@@ -89,12 +90,13 @@ final class PPOTrainerTests: XCTestCase {
             return entropies.reduce(0) { $0 + Double($1) } / Double(entropies.count)
         }
         func train(c2: Float) throws -> (before: Double, after: Double, logged: [Double]) {
-            var options = PPOTrainer.Options()
+            var options = PPOConfig()
+        (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
             (options.maxNewTokens, options.learningRate, options.ppoEpochs, options.temperature) = (6, 3e-3, 2, temperature)
-            (options.hyperparameters.klCoefficient, options.hyperparameters.entropyCoefficient) = (0, c2)
-            let trainer = try PPOTrainer(policy: try ModelDirectory.load(directory), reference: try ModelDirectory.load(directory),
+            (options.ppo.klCoefficient, options.ppo.entropyCoefficient) = (0, c2)
+            let trainer = try PPOTrainer(policy: try ModelDirectory.load(directory), reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
                                          critic: try ModelDirectory.loadRewardModel(directory), scorer: ZeroScore(),
-                                         options: options, stopTokenIDs: [], padID: 699)
+                                         config: options, stopTokenIDs: [], padID: 699)
             let before = try entropy(trainer.policy)
             let logged = try (0..<4).map { _ in try XCTUnwrap(try trainer.step(queries: queries)["policy/entropy_avg"]) }
             return (before, try entropy(trainer.policy), logged)
@@ -117,10 +119,11 @@ final class PPOTrainerTests: XCTestCase {
         let policy = try ModelDirectory.load(directory)
         let baseBefore = policy.namedParameters.map { $0.parameter.value.scalars }
         let adapters = try PEFTAdapter.attach(to: policy, rank: 8, alpha: 16, dropout: 0, targets: ["c_attn", "c_fc"], seed: 1)
-        var options = PPOTrainer.Options()
+        var options = PPOConfig()
+        (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs) = (8, 3e-3, 2)
-        let trainer = try PPOTrainer(policy: policy, reference: nil, adapters: adapters,
-                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), options: options,
+        let trainer = try PPOTrainer(policy: policy, adapters: adapters, reference: try ReferencePolicy(sharingBaseOf: policy, adapters: adapters),
+                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), config: options,
                                      stopTokenIDs: [], padID: 699)
         let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }
         let firstKL = try trainer.step(queries: queries)["objective/kl"]!
@@ -137,8 +140,6 @@ final class PPOTrainerTests: XCTestCase {
         }
         XCTAssertEqual(shared, alone)
         XCTAssertNotEqual(adapted, alone)
-        XCTAssertThrowsError(try PPOTrainer(policy: policy, reference: nil, critic: try ModelDirectory.loadRewardModel(directory),
-                                            scorer: LowTokenRule(), options: options, stopTokenIDs: [], padID: 699))
     }
 
     /// LoRA mode from a trained adapter (as `rlhf sft --lora-rank` leaves one): the reference is the base with a
@@ -158,10 +159,11 @@ final class PPOTrainerTests: XCTestCase {
             adapters.append(attached)
         }
         try adapters[1].merge()
-        var options = PPOTrainer.Options()
+        var options = PPOConfig()
+        (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs) = (8, 3e-3, 2)
-        let trainer = try PPOTrainer(policy: policy, reference: nil, adapters: adapters[0],
-                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), options: options,
+        let trainer = try PPOTrainer(policy: policy, adapters: adapters[0], reference: try ReferencePolicy(sharingBaseOf: policy, adapters: adapters[0]),
+                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), config: options,
                                      stopTokenIDs: [], padID: 699)
         XCTAssertFalse(adapters[0].isTraining, "no adapter dropout in PPO")
         let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }
@@ -170,7 +172,7 @@ final class PPOTrainerTests: XCTestCase {
 
         let batch = RolloutBatch(queries: queries, responses: queries.map { _ in [7, 8, 9] }, padID: 699)
         let (reference, start, base, now) = try withNoGrad {
-            (try trainer.referenceLogProbabilities(batch).scalars, try merged.responseLogProbabilities(batch).scalars,
+            (try trainer.reference.responseLogProbabilities(batch).scalars, try merged.responseLogProbabilities(batch).scalars,
              try adapters[0].withAdaptersDisabled { try policy.responseLogProbabilities(batch) }.scalars,
              try policy.responseLogProbabilities(batch).scalars)
         }

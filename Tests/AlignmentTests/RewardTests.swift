@@ -25,11 +25,11 @@ final class RewardTests: XCTestCase {
         let model = try ModelDirectory.loadRewardModel(directory)
         let groups = try RewardGroup.groups(try PreferencePair.load(fixture.appendingPathComponent("pairs.jsonl")), tokenizer: tokenizer,
                                             maxLength: 512)
-        var config = TrainingConfig()
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.optimizer) = (1, 8, 0.1, .sgd)
         (config.schedule, config.maxGradNorm, config.shuffle) = (.constant, 0, false)
         let trainer = RewardTrainer(model: model, train: groups, eval: [], padID: tokenizer.padTokenID!, config: config, tokenizerDirectory: nil)
-        try TrainingLoop(task: trainer, config: config, output: try temporaryDirectory(), totalSteps: 1).run(resume: false)
+        try train(trainer, config, output: try temporaryDirectory(), totalSteps: 1, resume: false)
         let expected = try SafetensorsFile(contentsOf: fixture.appendingPathComponent("expected.safetensors"))
         var worst: Float = 0
         for (name, parameter) in model.namedParameters {
@@ -48,19 +48,19 @@ final class RewardTests: XCTestCase {
         model.padTokenID = tokenizer.padTokenID
         let groups = try RewardGroup.groups(try PreferencePair.load(Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl")),
                                             tokenizer: tokenizer, maxLength: 64)
-        var config = TrainingConfig()
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.schedule) = (60, 8, 2e-3, .constant)
-        let (train, eval) = heldOut(groups, fraction: 0.25, seed: 1)
-        let trainer = RewardTrainer(model: model, train: train, eval: eval, padID: tokenizer.padTokenID!, config: config,
+        let (trainGroups, eval) = heldOut(groups, fraction: 0.25, seed: 1)
+        let trainer = RewardTrainer(model: model, train: trainGroups, eval: eval, padID: tokenizer.padTokenID!, config: config,
                                     tokenizerDirectory: base)
         let output = try temporaryDirectory()
-        try TrainingLoop(task: trainer, config: config, output: output, totalSteps: 60).run(resume: false)
+        try train(trainer, config, output: output, totalSteps: 60, resume: false)
         let accuracy = try withNoGrad { try trainer.evaluate()["eval_accuracy"]! }
         print("reward held-out accuracy on the hidden rule: \(accuracy) over \(eval.count) prompts")
         XCTAssertGreaterThanOrEqual(accuracy, 0.9)
 
         try withNoGrad { try trainer.normalizeRewards() }
-        let batch = Batch(train.flatMap(\.sequences), padID: tokenizer.padTokenID!)
+        let batch = Batch(trainGroups.flatMap(\.sequences), padID: tokenizer.padTokenID!)
         let rewards = try withNoGrad { try model.rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask).scalars }
         let mean = rewards.reduce(0, +) / Float(rewards.count)
         let std = (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(rewards.count)).squareRoot()
@@ -80,14 +80,14 @@ final class RewardTests: XCTestCase {
         let pairs = try PreferencePair.load(Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl"))
         let labelled = pairs.flatMap { [LabeledCompletion(prompt: $0.prompt, completion: $0.chosen, label: true),
                                         LabeledCompletion(prompt: $0.prompt, completion: $0.rejected, label: false)] }
-        let (train, eval) = heldOut(try RewardGroup.groups(labelled, tokenizer: tokenizer, maxLength: 64), fraction: 0.25, seed: 2)
-        var config = TrainingConfig()
+        let (trainGroups, eval) = heldOut(try RewardGroup.groups(labelled, tokenizer: tokenizer, maxLength: 64), fraction: 0.25, seed: 2)
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.schedule) = (60, 16, 2e-3, .constant)
         let model = try ModelDirectory.loadRewardModel(base)
         model.padTokenID = tokenizer.padTokenID
-        let trainer = RewardTrainer(model: model, train: train, eval: eval, padID: tokenizer.padTokenID!, config: config,
+        let trainer = RewardTrainer(model: model, train: trainGroups, eval: eval, padID: tokenizer.padTokenID!, config: config,
                                     tokenizerDirectory: nil)
-        try TrainingLoop(task: trainer, config: config, output: try temporaryDirectory(), totalSteps: 60).run(resume: false)
+        try train(trainer, config, output: try temporaryDirectory(), totalSteps: 60, resume: false)
         let accuracy = try withNoGrad { try trainer.evaluate()["eval_accuracy"]! }
         print("classifier held-out accuracy: \(accuracy)")
         XCTAssertGreaterThanOrEqual(accuracy, 0.9)
@@ -103,13 +103,13 @@ final class RewardTests: XCTestCase {
         let adapters = try PEFTAdapter.attach(to: model.backbone, rank: 8, alpha: 16, dropout: 0, targets: ["q_proj", "v_proj", "o_proj"], seed: 0)
         let groups = try RewardGroup.groups(try PreferencePair.load(Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl")),
                                             tokenizer: tokenizer, maxLength: 64)
-        let (train, eval) = heldOut(groups, fraction: 0.25, seed: 1)
-        var config = TrainingConfig()
+        let (trainGroups, eval) = heldOut(groups, fraction: 0.25, seed: 1)
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.schedule) = (40, 8, 5e-3, .constant)
-        let trainer = RewardTrainer(model: model, train: train, eval: eval, padID: tokenizer.padTokenID!, config: config,
+        let trainer = RewardTrainer(model: model, train: trainGroups, eval: eval, padID: tokenizer.padTokenID!, config: config,
                                     tokenizerDirectory: nil, adapters: adapters)
         XCTAssertEqual(Set(trainer.trainableParameters.map(\.name)).contains("score.weight"), true)
-        try TrainingLoop(task: trainer, config: config, output: try temporaryDirectory(), totalSteps: 40).run(resume: false)
+        try train(trainer, config, output: try temporaryDirectory(), totalSteps: 40, resume: false)
         XCTAssertEqual(model.backbone.namedParameters.map { $0.parameter.value.scalars }, backboneBefore)
         let accuracy = try withNoGrad { try trainer.evaluate()["eval_accuracy"]! }
         print("LoRA reward held-out accuracy: \(accuracy)")

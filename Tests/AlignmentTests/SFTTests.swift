@@ -35,12 +35,12 @@ final class SFTTests: XCTestCase {
     }
 
     func testSFTLowersHeldOutLoss() throws {
-        var config = TrainingConfig()
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.schedule) = (40, 8, 3e-3, .constant)
         let task = try trainer(try ModelDirectory.load(Self.qwen), try Tokenizer(directory: Self.qwen), config)
         let before = try withNoGrad { try task.evaluate()["eval_loss"]! }
         let output = try temporaryDirectory()
-        try TrainingLoop(task: task, config: config, output: output, totalSteps: 40).run(resume: false)
+        try train(task, config, output: output, totalSteps: 40, resume: false)
         let after = try withNoGrad { try task.evaluate()["eval_loss"]! }
         print("sft eval loss \(before) → \(after)")
         XCTAssertLessThan(after, 0.5 * before)
@@ -52,24 +52,24 @@ final class SFTTests: XCTestCase {
     /// Stopping after a checkpoint and resuming (fresh model object, optimizer restored) ends with exactly
     /// the weights of an uninterrupted run.
     func testResumedRunEndsWithTheSameWeights() throws {
-        var config = TrainingConfig()
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.saveEvery) = (6, 4, 1e-3, 2)
         config.warmupSteps = 2
         let tokenizer = try Tokenizer(directory: Self.qwen)
 
         let straight = try trainer(try ModelDirectory.load(Self.qwen), tokenizer, config, evalFraction: 0)
-        try TrainingLoop(task: straight, config: config, output: try temporaryDirectory(), totalSteps: 6).run(resume: false)
+        try train(straight, config, output: try temporaryDirectory(), totalSteps: 6, resume: false)
 
         let output = try temporaryDirectory()
         let interrupted = try trainer(try ModelDirectory.load(Self.qwen), tokenizer, config, evalFraction: 0)
-        let stoppedAt = try TrainingLoop(task: interrupted, config: config, output: output, totalSteps: 6).run(resume: false) { event in
+        let stoppedAt = try train(interrupted, config, output: output, totalSteps: 6, resume: false) { event in
             if case .stepEnded(let step, _, _) = event { return step < 3 }  // dies after step 3, checkpoint 2 on disk
             return true
         }
         XCTAssertEqual(stoppedAt, 3)
         let resumed = try trainer(try ModelDirectory.load(Self.qwen), tokenizer, config, evalFraction: 0)
         var resumedFrom = -1
-        try TrainingLoop(task: resumed, config: config, output: output, totalSteps: 6).run(resume: true) { event in
+        try train(resumed, config, output: output, totalSteps: 6, resume: true) { event in
             if case .started(let step, _) = event { resumedFrom = step }
             return true
         }
@@ -85,7 +85,7 @@ final class SFTTests: XCTestCase {
     /// One SGD step equals PyTorch's (scripts/fixtures/make_sft_fixture.py) within 1e-4.
     func testOneSGDStepMatchesPyTorch() throws {
         let fixture = Self.here.appendingPathComponent("Fixtures/sft-sgd-step")
-        var config = TrainingConfig()
+        var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.optimizer) = (1, 8, 0.1, .sgd)
         (config.schedule, config.maxGradNorm, config.shuffle) = (.constant, 0, false)
         let tokenizer = try Tokenizer(directory: Self.qwen)
@@ -94,7 +94,7 @@ final class SFTTests: XCTestCase {
         let model = try ModelDirectory.load(Self.qwen)
         let task = SFTTrainer(model: model, train: prepared.train, eval: [], padID: tokenizer.padTokenID!, config: config,
                               tokenizerDirectory: nil)
-        try TrainingLoop(task: task, config: config, output: try temporaryDirectory(), totalSteps: 1).run(resume: false)
+        try train(task, config, output: try temporaryDirectory(), totalSteps: 1, resume: false)
         let expected = try SafetensorsFile(contentsOf: fixture.appendingPathComponent("expected.safetensors"))
         var worst: Float = 0
         for (name, parameter) in model.namedParameters {

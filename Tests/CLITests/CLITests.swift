@@ -186,7 +186,7 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(again.status, 0, "a finished run is not silently overwritten")
         let resumed = try runRLHF(common + ["--iterations", "5", "--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("resuming at iteration 2"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at step 2 of 5"), resumed.stderr)
         let lines = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 5, "iterations 1–2 from the checkpoint, 3–5 from the resumed run")
         for key in ["objective/kl", "objective/scores", "policy/clipfrac_avg", "policy/entropy_avg", "loss/value_avg", "val/ratio"] {
@@ -249,7 +249,7 @@ final class CLITests: XCTestCase {
         XCTAssertLessThan(last, iterations)
         let resumed = try runRLHF(arguments(killed) + ["--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("resuming at iteration \(last) of \(iterations)"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at step \(last) of \(iterations)"), resumed.stderr)
 
         for file in ["model.safetensors", "critic/model.safetensors", "metrics.jsonl", "samples.jsonl"] {
             XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent(file)),
@@ -302,7 +302,7 @@ final class CLITests: XCTestCase {
         let out = try temporaryDirectory().appendingPathComponent("demo")
         let run = try runRLHF(["demo", "--quick", "--out", out.path])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for model in ["sft", "reward", "policy", "ablation-kl0"] {
+        for model in ["sft", "reward", "policy", "dpo", "ablation-kl0"] {
             XCTAssertTrue(exists(out.appendingPathComponent("\(model)/config.json")), model)
             XCTAssertTrue(exists(out.appendingPathComponent("\(model)/model.safetensors")), model)
         }
@@ -310,12 +310,12 @@ final class CLITests: XCTestCase {
                                     as? [String: Any])
         let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]]).compactMap { $0["name"] as? String }
         XCTAssertEqual(stages, ["tokenizer", "pretrain", "sft", "complete", "project", "import", "label", "stats", "export",
-                                "reward", "ppo", "ppo β=0", "eval"])
+                                "reward", "ppo", "ppo β=0", "dpo", "eval"])
         XCTAssertEqual(summary["judgments"] as? Int, 3 * (summary["labelingItems"] as? Int ?? 0))
         let labelers = try XCTUnwrap(summary["labelers"] as? [[String: Any]])
         XCTAssertEqual(labelers.compactMap { $0["reliableBySimulation"] as? Bool }, [true, true, false])
         XCTAssertEqual(try XCTUnwrap(summary["results"] as? [[String: Any]]).compactMap { $0["name"] as? String },
-                       ["sft", "policy", "ablation-kl0"])
+                       ["sft", "policy", "dpo", "ablation-kl0"])
         XCTAssertGreaterThan(summary["preferencePairs"] as? Int ?? 0, 0)
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(report.contains("RLHFKit demo report") && report.contains("<svg"))

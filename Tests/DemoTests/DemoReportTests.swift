@@ -96,7 +96,7 @@ final class DemoReportTests: XCTestCase {
         empty.agreementWithoutUnreliable = nil
         let html = DemoReport.html(empty)
         XCTAssertFalse(html.contains("<svg"))
-        XCTAssertEqual(html.matches(of: /no data/).count, 2)
+        XCTAssertEqual(html.matches(of: /no data/).count, 4, "two PPO charts and two DPO charts")
         XCTAssertFalse(html.contains("nan"))
         XCTAssertTrue(html.contains("α (ordinal) – over all labelers and – without"))
 

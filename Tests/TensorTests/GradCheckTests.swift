@@ -159,6 +159,9 @@ final class GradCheckTests: XCTestCase {
             checkGradients("crossEntropy \(label)", ["logits": r.normal(shape, std: 2)],
                            engine: { try $0[0].crossEntropy(targets: targets, ignoreIndex: ignore) },
                            reference: { Ref.crossEntropy($0[0], targets: targets, ignoreIndex: ignore) })
+            checkGradients("tokenLogProbabilities \(label)", ["logits": r.normal(shape, std: 2)],
+                           engine: { try $0[0].tokenLogProbabilities(targets: targets, ignoreIndex: ignore) },
+                           reference: { Ref.tokenLogProbabilities($0[0], targets: targets, ignoreIndex: ignore) })
         }
     }
 

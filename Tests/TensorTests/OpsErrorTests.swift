@@ -77,6 +77,8 @@ final class OpsErrorTests: XCTestCase {
         assertTensorError(try logits.crossEntropy(targets: [0, 1, 2, 3, 4, -100], ignoreIndex: 0), op: "crossEntropy",
                           mentions: ["index -100"])
         XCTAssertNoThrow(try logits.crossEntropy(targets: [0, 1, 2, 3, 4, -100]))
+        assertTensorError(try logits.tokenLogProbabilities(targets: [0, 1, 2, 3, 4, 5]), op: "tokenLogProbabilities", mentions: ["index 5"])
+        assertTensorError(try logits.tokenLogProbabilities(targets: [0]), op: "tokenLogProbabilities", mentions: ["1 targets", "6 rows"])
     }
 
     func testAttention() {

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Tensor
 
@@ -41,7 +42,25 @@ public struct PPOHyperparameters: Codable, Sendable, Equatable {
     /// 0 (the default) gives TRL's loss exactly.
     public var entropyCoefficient: Float = 0
 
+    /// The flags' names (TRL's, where it has the knob).
+    enum CodingKeys: String, CodingKey {
+        case klCoefficient = "klCoef", klEstimator, klTarget, klHorizon, missingEOSPenalty = "missingEosPenalty", whitenRewards,
+             gamma, lambda, clipRange = "cliprange", clipRangeValue = "cliprangeValue", valueCoefficient = "vfCoef",
+             entropyCoefficient = "entCoef"
+    }
+
     public init() {}
+
+    func validate() throws {
+        try Check.nonNegative(klCoefficient, "kl_coef")
+        try Check.nonNegative(entropyCoefficient, "ent_coef")
+        if let klTarget { try Check.positive(klTarget, "kl_target") }
+        try Check.positive(klHorizon, "kl_horizon")
+        try Check.positive(clipRange, "cliprange")
+        try Check.positive(clipRangeValue, "cliprange_value")
+        try Check.nonNegative(valueCoefficient, "vf_coef")
+        if !(0...1).contains(gamma) || !(0...1).contains(lambda) { throw JobError("gamma and lambda must be in [0, 1]") }
+    }
 
     /// The KL controller these settings describe: adaptive when `klTarget` is set, else fixed at `klCoefficient`.
     public func makeKLController() throws -> KLController {

@@ -21,75 +21,51 @@ extension RewardModel: ResponseScorer {
 /// rewards with a KL penalty against the frozen reference, GAE with the critic's values, then several epochs
 /// of clipped policy and value updates over shuffled minibatches.
 public final class PPOTrainer {
-    public struct Options: Sendable {
-        public var hyperparameters = PPOHyperparameters()
-        public var maxNewTokens = 32
-        public var temperature: Float = 1
-        public var ppoEpochs = 4
-        public var miniBatches = 1
-        public var learningRate: Float = 3e-6
-        public var maxGradNorm: Float = 1
-        public var seed: UInt64 = 0
-        public init() {}
-    }
-
     public let policy: any CausalLanguageModel
-    /// A frozen copy of the starting policy; nil in LoRA mode, where the reference is `policy` with its adapters off.
-    public let reference: (any CausalLanguageModel)?
     /// LoRA mode: the adapters trained on the frozen base that `policy` and the reference share.
     public let adapters: LoRAAdapters?
-    /// LoRA mode from a trained adapter: its starting weights, a frozen copy the reference runs with. Nil when the
-    /// adapters start at zero (B = 0), where the reference is the base alone.
-    private let referenceAdapterWeights: [Tensor]?
+    public let reference: ReferencePolicy
     public let critic: RewardModel
     public let scorer: any ResponseScorer
-    public let options: Options
+    /// The settings used: PPO's hyperparameters, sampling, epochs, learning rate, seed.
+    public let config: PPOConfig
     public let stopTokenIDs: Set<Int>
     public let padID: Int
     public private(set) var klController: KLController
-    private let policyOptimizer: any Optimizer
-    private let criticOptimizer: any Optimizer
+    /// One optimizer over policy and critic, as TRL's PolicyAndValueWrapper.
+    private let update: OptimizerStep
+    private let named: [(name: String, parameter: Parameter)]
     /// Iterations completed (rollout seeds and minibatch shuffles derive from it, so a resumed run repeats
     /// exactly what an uninterrupted one would do).
     public private(set) var iteration = 0
 
-    /// Full mode: `reference` is a separate frozen copy. LoRA mode: pass `adapters` attached to `policy` (which froze
-    /// its base) and no reference; one model is held, and the reference is the base without the adapters, or
-    /// with a frozen copy of them when they start trained (e.g. from `rlhf sft --lora-rank`). Adapter dropout is
-    /// switched off: PPO's ratios compare one network at two times (TRL turns dropout off too).
-    public init(policy: any CausalLanguageModel, reference: (any CausalLanguageModel)?, adapters: LoRAAdapters? = nil,
-                critic: RewardModel, scorer: any ResponseScorer, options: Options, stopTokenIDs: Set<Int>, padID: Int) throws {
-        guard (reference == nil) != (adapters == nil) else {
-            throw ModelError.generation("PPO needs either a separate reference model or LoRA adapters on the policy")
-        }
-        (self.policy, self.reference, self.adapters, self.critic, self.scorer) = (policy, reference, adapters, critic, scorer)
-        (self.options, self.stopTokenIDs, self.padID) = (options, stopTokenIDs, padID)
-        reference?.setTrainable(false)
+    /// `adapters` (LoRA mode) are attached to `policy`, whose base they froze; the reference then usually shares
+    /// that base (`ReferencePolicy(sharingBaseOf:adapters:)`). Adapter dropout is switched off: PPO's ratios
+    /// compare one network at two times (TRL turns dropout off too).
+    public init(policy: any CausalLanguageModel, adapters: LoRAAdapters? = nil, reference: ReferencePolicy, critic: RewardModel,
+                scorer: any ResponseScorer, config: PPOConfig, stopTokenIDs: Set<Int>, padID: Int) throws {
+        (self.policy, self.adapters, self.reference, self.critic, self.scorer) = (policy, adapters, reference, critic, scorer)
+        (self.config, self.stopTokenIDs, self.padID) = (config, stopTokenIDs, padID)
         adapters?.isTraining = false
-        if let adapters, adapters.layers.contains(where: { $0.adapter.b.value.scalars.contains { $0 != 0 } }) {
-            // Copied: the optimizer updates parameter storage in place.
-            referenceAdapterWeights = try adapters.namedParameters.map { try Tensor(shape: $0.parameter.value.shape, scalars: $0.parameter.value.scalars) }
-        } else {
-            referenceAdapterWeights = nil
-        }
-        klController = try options.hyperparameters.makeKLController()
-        policyOptimizer = AdamW(parameters: policy.parameters.filter(\.isTrainable) + (adapters?.parameters ?? []),
-                                learningRate: options.learningRate, weightDecay: 0)
-        criticOptimizer = AdamW(parameters: critic.parameters.filter(\.isTrainable), learningRate: options.learningRate, weightDecay: 0)
+        klController = try config.ppo.makeKLController()
+        named = Alignment.trainableParameters(of: policy, adapters: adapters).map { ("policy.\($0.name)", $0.parameter) }
+            + Alignment.trainableParameters(of: critic, adapters: nil).map { ("critic.\($0.name)", $0.parameter) }
+        update = OptimizerStep(optimizer: AdamW(parameters: named.map(\.parameter), learningRate: config.learningRate, weightDecay: 0),
+                               peakLearningRate: config.learningRate, maxGradNorm: config.maxGradNorm)
     }
 
     /// One PPO iteration on `queries` (token ids); returns TRL-named metrics.
     public func step(queries: [[Int]]) throws -> [String: Double] {
-        let hyper = options.hyperparameters
-        var sampling = SamplingOptions(temperature: options.temperature, seed: options.seed &+ UInt64(iteration) &* 1_000_003)
+        let hyper = config.ppo
+        var sampling = SamplingOptions(temperature: config.temperature, seed: config.seed &+ UInt64(iteration) &* 1_000_003)
         sampling.topK = 0
         let responses = try TextGenerator(model: policy).generate(queries, options: .init(
-            maxNewTokens: options.maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID))
+            maxNewTokens: config.maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID))
         let rollout = RolloutBatch(queries: queries, responses: responses, padID: padID)
         let padding = try ResponsePadding(responseMask: rollout.responseMask, responseLength: rollout.responseLength)
         let (logprobs, refLogprobs, values) = try withNoGrad {
-            (try policy.responseLogProbabilities(rollout, temperature: options.temperature),
-             try referenceLogProbabilities(rollout),
+            (try policy.responseLogProbabilities(rollout, temperature: config.temperature),
+             try reference.responseLogProbabilities(rollout, temperature: config.temperature),
              try critic.responseValues(rollout))
         }
         let scores = try scorer.scores(queries: queries, responses: responses)
@@ -99,26 +75,20 @@ public final class PPOTrainer {
         let advantages = try PPOMath.advantages(rewards: rewards.rewards, values: values, padding: padding, hyperparameters: hyper)
 
         var statistics = PPOStatsLog()
-        var generator = SeededGenerator(seed: options.seed &+ UInt64(iteration))
-        let size = queries.count, per = max(1, (queries.count + options.miniBatches - 1) / options.miniBatches)
-        for _ in 0..<options.ppoEpochs {
+        var generator = SeededGenerator(seed: config.seed &+ UInt64(iteration))
+        let size = queries.count, per = max(1, (queries.count + config.miniBatches - 1) / config.miniBatches)
+        for _ in 0..<config.ppoEpochs {
             var order = Array(0..<size)
             order.shuffle(using: &generator)
             for start in stride(from: 0, to: size, by: per) {
                 let rows = Array(order[start..<min(size, start + per)])
                 let mini = RolloutBatch(queries: rows.map { queries[$0] }, responses: rows.map { responses[$0] }, padID: padID,
                                         queryLength: rollout.queryLength, responseLength: rollout.responseLength)
-                let (loss, stats) = try miniBatchLoss(mini, rows: rows, rewards: rewards, advantages: advantages)
-                policyOptimizer.zeroGrad()
-                criticOptimizer.zeroGrad()
-                try loss.backward()
-                if options.maxGradNorm > 0 {
-                    clipGradientNorm(policyOptimizer.parameters, maxNorm: options.maxGradNorm)
-                    clipGradientNorm(criticOptimizer.parameters, maxNorm: options.maxGradNorm)
+                try update.update(step: iteration) { _ in
+                    let (loss, stats) = try miniBatchLoss(mini, rows: rows, rewards: rewards, advantages: advantages)
+                    statistics.append(stats)
+                    return loss
                 }
-                try policyOptimizer.step()
-                try criticOptimizer.step()
-                statistics.append(stats)
             }
         }
         var metrics = rewards.metrics.merging(statistics.metrics) { a, _ in a }
@@ -138,28 +108,14 @@ public final class PPOTrainer {
     private func miniBatchLoss(_ mini: RolloutBatch, rows: [Int], rewards: PPORewards,
                                advantages: PPOAdvantages) throws -> (loss: Tensor, stats: PPOStats) {
         let pick = { (t: Tensor) throws -> Tensor in try Self.rows(t, rows) }
-        let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(mini, temperature: options.temperature)
+        let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(mini, temperature: config.temperature)
         return try PPOMath.loss(
             newLogprobs: newLogprobs, newValues: try critic.responseValues(mini), logits: logits,
             oldLogprobs: try pick(rewards.logprobs), oldValues: try pick(advantages.values),
             advantages: try pick(advantages.advantages), returns: try pick(advantages.returns),
             padding: try ResponsePadding(lengths: rows.map { rewards.padding.lengths[$0] },
                                          responseLength: rewards.padding.responseLength),
-            hyperparameters: options.hyperparameters)
-    }
-
-    /// log π_ref of the rollout's response tokens: the frozen reference model, or in LoRA mode the shared base
-    /// with the adapters off (or at their starting weights).
-    public func referenceLogProbabilities(_ rollout: RolloutBatch) throws -> Tensor {
-        if let reference { return try reference.responseLogProbabilities(rollout, temperature: options.temperature) }
-        let logProbabilities = { try self.policy.responseLogProbabilities(rollout, temperature: self.options.temperature) }
-        if let referenceAdapterWeights { return try adapters!.withWeights(referenceAdapterWeights, logProbabilities) }
-        return try adapters!.withAdaptersDisabled(logProbabilities)
-    }
-
-    /// The policy's trainable parameters under checkpoint names (the adapters' in LoRA mode).
-    private var namedPolicyParameters: [(name: String, parameter: Parameter)] {
-        (adapters?.namedParameters ?? policy.namedParameters).map { ("policy.\($0.name)", $0.parameter) }
+            hyperparameters: config.ppo)
     }
 
     // MARK: Checkpoints
@@ -169,31 +125,27 @@ public final class PPOTrainer {
         var klController: KLController
     }
 
-    /// Writes `policy/` and `critic/` (model weights), `optimizers.safetensors` and `ppo_state.json` into
-    /// `directory`, which the caller makes atomic (e.g. through `CheckpointStore`-style renaming).
-    public func save(to directory: URL, policyFiles: (URL) throws -> Void, criticFiles: (URL) throws -> Void) throws {
-        try policyFiles(directory.appendingPathComponent("policy"))
-        try criticFiles(directory.appendingPathComponent("critic"))
-        let state = policyOptimizer.stateTensors(namedPolicyParameters)
-            + criticOptimizer.stateTensors(critic.namedParameters.map { ("critic.\($0.name)", $0.parameter) })
-        try Safetensors.write(state, to: directory.appendingPathComponent("optimizers.safetensors"))
+    /// Writes `policy/` (the adapter in LoRA mode, else the model's weights), `critic/`, the optimizer's moments and
+    /// `ppo_state.json` (iteration, KL controller) into `directory`.
+    public func save(to directory: URL) throws {
+        let policyDirectory = directory.appendingPathComponent("policy")
+        if let adapters { try PEFTAdapter.save(adapters, to: policyDirectory) } else { try ModelDirectory.save(policy, to: policyDirectory) }
+        try ModelDirectory.save(critic, to: directory.appendingPathComponent("critic"), padTokenID: critic.padTokenID)
+        try CheckpointStore.saveOptimizer(update.optimizer, named: named, to: directory)
         try JSONEncoder().encode(State(iteration: iteration, klController: klController))
             .write(to: directory.appendingPathComponent("ppo_state.json"), options: .atomic)
     }
 
     /// Restores what `save` wrote: weights, optimizer moments, KL controller and iteration count.
     public func restore(from directory: URL) throws {
+        let policyDirectory = directory.appendingPathComponent("policy")
         if let adapters {
-            try PEFTAdapter.loadWeights(into: adapters, from: directory.appendingPathComponent("policy"))
+            try PEFTAdapter.loadWeights(into: adapters, from: policyDirectory)
         } else {
-            try ModelDirectory.loadWeights(into: policy, from: directory.appendingPathComponent("policy"))
+            try ModelDirectory.loadWeights(into: policy, from: policyDirectory)
         }
         try ModelDirectory.loadWeights(into: critic, from: directory.appendingPathComponent("critic"))
-        let file = try SafetensorsFile(contentsOf: directory.appendingPathComponent("optimizers.safetensors"))
-        var tensors: [String: Tensor] = [:]
-        for name in file.names { tensors[name] = try file.tensor(name) }
-        try policyOptimizer.restoreState(tensors, namedPolicyParameters)
-        try criticOptimizer.restoreState(tensors, critic.namedParameters.map { ("critic.\($0.name)", $0.parameter) })
+        try CheckpointStore.restoreOptimizer(update.optimizer, named: named, from: directory)
         let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: directory.appendingPathComponent("ppo_state.json")))
         (iteration, klController) = (state.iteration, state.klController)
     }

@@ -48,6 +48,11 @@ public struct RolloutBatch: Sendable {
         responses.flatMap { $0 + [Int](repeating: fill, count: responseLength - $0.count) }
     }
 
+    /// Response ids [size · responseLength] with `Tensor.ignoreIndex` at padding: the targets of the response positions.
+    var responseTargets: [Int] {
+        responses.flatMap { $0 + [Int](repeating: Tensor.ignoreIndex, count: responseLength - $0.count) }
+    }
+
     /// Per-row hidden states for the columns that predict each response token (queryLength − 1 … length − 2).
     func predictingColumns(_ hidden: Tensor) throws -> Tensor {
         try hidden.slice(axis: 1, (queryLength - 1)..<(length - 1))
@@ -55,10 +60,18 @@ public struct RolloutBatch: Sendable {
 }
 
 extension CausalLanguageModel {
-    /// log π(response token | everything before it) for every response position, [size, responseLength],
-    /// with the logits divided by `temperature` first (as the rollouts were sampled). Recorded for backward.
+    /// log π(response token | everything before it) for every response position, [size, responseLength], 0 at
+    /// padding, with the logits divided by `temperature` first (as the rollouts were sampled). Recorded for backward.
+    /// The one way RLHFKit scores sequences: PPO's rollouts, DPO's and KTO's completions, evaluation's KL.
     public func responseLogProbabilities(_ batch: RolloutBatch, temperature: Float = 1) throws -> Tensor {
-        try responseLogProbabilitiesAndLogits(batch, temperature: temperature).logprobs
+        let hidden = try hiddenStates(batch.ids, batch: batch.size, length: batch.length, context: batch.context)
+        let logits = try languageModelHead(try batch.predictingColumns(hidden))
+        return try (temperature == 1 ? logits : logits * (1 / temperature)).tokenLogProbabilities(targets: batch.responseTargets)
+    }
+
+    /// log π(response | query) of each row, [size]: the sum over its response tokens.
+    public func sequenceLogProbabilities(_ batch: RolloutBatch) throws -> Tensor {
+        try responseLogProbabilities(batch).sum(axis: 1)
     }
 
     /// `responseLogProbabilities` together with the distributions they were read from: `logits` [size,

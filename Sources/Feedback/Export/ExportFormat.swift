@@ -1,5 +1,5 @@
 /// The JSONL files a project exports (`?format=` in the API, `--format` in the CLI).
-public enum ExportFormat: String, CaseIterable, Sendable {
+public enum ExportFormat: String, CaseIterable, Codable, Sendable {
     /// Consensus preference pairs `{"prompt", "chosen", "rejected", "margin"}`, for reward models and DPO.
     case pairs
     /// The same pairs as HH-RLHF transcripts `{"chosen": "\n\nHuman: ...\n\nAssistant: ...", "rejected": ...}`.

@@ -40,27 +40,20 @@ struct TrainBench: ParsableCommand {
             let ids = (0..<preset.sequenceLength).map { _ in Int.random(in: 0..<shape.vocabSize, using: &random) }
             return TokenizedExample(ids: ids, labels: ids)
         }
-        var config = TrainingConfig()
-        (config.steps, config.batchSize, config.learningRate, config.schedule) = (steps + 2, preset.batchSize, 1e-4, .constant)
-        let adapters = try lora.attach(to: model, baseModel: URL(fileURLWithPath: "random-\(preset.rawValue)"), seed: 0)
+        var config = TrainingConfig(learningRate: 1e-4)
+        (config.steps, config.batchSize, config.schedule) = (steps + 2, preset.batchSize, .constant)
+        var loraConfig = LoRAConfig()
+        lora.apply(to: &loraConfig)
+        let adapters = try loraConfig.attach(to: model, baseModel: "random-\(preset.rawValue)", seed: 0)
         let trainer = SFTTrainer(model: model, train: examples, eval: [], padID: 0, config: config, tokenizerDirectory: nil,
                                  adapters: adapters)
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-bench-train-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: output) }
-        var rates: [Double] = []
-        try TrainingLoop(task: trainer, config: config, output: output, totalSteps: steps + 2).run(resume: false) { event in
-            if case .stepEnded(let step, let total, let metrics) = event {
-                progress.say("step \(step)/\(total)")
-                if step > 2 { rates.append(metrics["tokens_per_second"] ?? 0) }
-            }
-            return true
-        }
+        let rates = try timedSteps(GradientDescent(task: trainer, config: config, totalSteps: steps + 2), steps: steps, progress: progress)
         progress.say("sgemm 1024³ again …")
         let gflops = max(gflopsBefore, SgemmBenchmark.gflops(size: 1024))
         progress.clear()
         let tokensPerSecond = rates.sorted()[rates.count / 2]
         let mfu = 6 * Double(model.parameterCount) * tokensPerSecond / (gflops * 1e9)
-        let peakMB = Double(peakResidentBytes()) / 1_048_576
+        let peakMB = Double(PeakMemory.bytes) / 1_048_576
         if json {
             struct Output: Encodable {
                 let preset: String, parameters: Int, batchSize: Int, sequenceLength: Int, steps: Int
@@ -92,14 +85,11 @@ enum TrainPreset: String, ExpressibleByArgument {
     var sequenceLength: Int { self == .peer ? 128 : 256 }
 }
 
-/// The process's peak resident memory, as the kernel counts it.
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    #if canImport(Darwin)
-    getrusage(RUSAGE_SELF, &usage)
-    return Int(usage.ru_maxrss)  // bytes on Darwin
-    #else
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
-    #endif
+/// Tokens per second of each of `steps` timed steps, after 2 warm-up steps.
+func timedSteps(_ training: GradientDescent, steps: Int, progress: ProgressLine) throws -> [Double] {
+    try (0..<(steps + 2)).compactMap { step in
+        progress.say("step \(step + 1)/\(steps + 2)")
+        let metrics = try training.step(step)
+        return step >= 2 ? metrics["tokens_per_second"] : nil
+    }
 }

@@ -1,16 +1,12 @@
 import Alignment
 import ArgumentParser
-import Data
 import Demo
-import Feedback
 import Foundation
-import Models
-import Tokenizer
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run all of RLHF on a built-in assistant task, from an empty model to a PPO-tuned one.",
+        abstract: "Run all of RLHF on a built-in assistant task, from an empty model to PPO- and DPO-tuned ones.",
         discussion: """
             The task (generated, no downloads): people ask "What's A-B and C-D?" or describe an everyday problem \
             ("My house is too hot."), politely, plainly or rudely. A hidden rubric scores replies for correctness, \
@@ -18,8 +14,9 @@ struct DemoCommand: ParsableCommand {
             demonstrations of which about half contain mistakes, samples 4 completions per prompt, lets three \
             simulated labelers (one unreliable) rank them through the feedback store, exports consensus pairs, \
             trains a reward model, runs PPO against it, runs PPO again with --kl-coef 0 (the reward-hacking \
-            ablation) and evaluates both against the SFT model. Each stage runs the same code as the command it \
-            prints. Writes DIR/sft, DIR/reward, DIR/policy (model directories), DIR/summary.json and DIR/report.html.
+            ablation), trains a DPO policy on the same pairs, and evaluates all of them against the SFT model. Each \
+            stage is a library run (the Demo module's DemoPipeline) and prints the command that does the same. Writes \
+            DIR/sft, DIR/reward, DIR/policy, DIR/dpo (model directories), DIR/summary.json and DIR/report.html.
             """)
 
     @Option(help: "Output directory (must not exist yet, or be empty; with --resume, the one to continue).")
@@ -46,8 +43,12 @@ struct DemoCommand: ParsableCommand {
         guard resume || existing.isEmpty else {
             throw ValidationError("\(out.path) is not empty: pass --resume to continue that demo, or choose another --out")
         }
-        var pipeline = DemoPipeline(out: out, seed: seed, klCoefficient: klCoef, klBudget: klBudget, scale: quick ? .quick : .full,
-                                    resume: resume)
-        try pipeline.run()
+        let reporter = TrainingReporter()
+        let pipeline = DemoPipeline(out: out, seed: seed, klCoefficient: klCoef, klBudget: klBudget, scale: quick ? .quick : .full,
+                                    resume: resume, onEvent: reporter.handle)
+        let summary = try pipeline.run()
+        print("\n" + DemoReport.table(summary))
+        print(String(format: "wrote %@ and %@ in %.0f s", out.appendingPathComponent("summary.json").path,
+                     out.appendingPathComponent("report.html").path, summary.totalSeconds))
     }
 }

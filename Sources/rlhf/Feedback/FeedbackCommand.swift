@@ -16,11 +16,6 @@ struct FeedbackProjectOptions: ParsableArguments {
 
     @Option(help: "Project id.")
     var project: Int64
-
-    func openStore() throws -> FeedbackStore {
-        guard FileManager.default.fileExists(atPath: db) else { throw FeedbackError.notFound("\(db): no such database") }
-        return try FeedbackStore(path: db)
-    }
 }
 
 extension ExportFormat: ExpressibleByArgument {}

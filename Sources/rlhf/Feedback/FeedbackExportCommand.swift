@@ -28,14 +28,11 @@ struct FeedbackExportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let store = try target.openStore()
-        let (project, threshold, exclude, format) = (target.project, minTau, excludeUnreliable, format)
-        let data = try runAsync {
-            let analysis = ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold)
-            return try (exclude ? analysis.excludingUnreliable() : analysis).export(format)
-        }
+        var config = FeedbackExportConfig()
+        (config.db, config.project, config.format, config.excludeUnreliable, config.minTau) = (target.db, target.project, format, excludeUnreliable, minTau)
+        config.out = out ?? ""
+        let data = try config.run()
         if let out {
-            try data.write(to: URL(fileURLWithPath: out), options: .atomic)
             print("wrote \(data.count { $0 == UInt8(ascii: "\n") }) \(format.rawValue) lines to \(out)")
         } else {
             FileHandle.standardOutput.write(data)

@@ -21,11 +21,7 @@ struct FeedbackImportCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw FeedbackError.notFound("\(file): cannot read the file") }
-        let items = try ItemUpload.parse(data, source: file)
-        let store = try target.openStore()
-        let project = target.project
-        let added = try runAsync { try await store.addItems(items, to: project) }
-        if json { try printJSON(["added": added]) } else { print("added \(added) items to project \(project)") }
+        let added = try FeedbackImportConfig(db: target.db, project: target.project, file: file).run()
+        if json { try printJSON(["added": added]) } else { print("added \(added) items to project \(target.project)") }
     }
 }

@@ -16,11 +16,9 @@ struct FeedbackStatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try target.openStore()
-        let (project, threshold) = (target.project, minTau)
-        let stats = try runAsync {
-            ProjectStats(ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold))
-        }
+        var config = FeedbackStatsConfig(db: target.db, project: target.project)
+        config.minTau = minTau
+        let stats = try config.run()
         if json { return try printJSON(stats) }
         let progress = stats.progress
         print("project \(stats.project.id) \"\(stats.project.settings.name)\": \(progress.submissions)/\(progress.submissionsNeeded) judgments, "

@@ -1,8 +1,6 @@
+import Alignment
 import ArgumentParser
-import Data
 import Foundation
-import Models
-import Tokenizer
 
 struct CompleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,55 +9,36 @@ struct CompleteCommand: ParsableCommand {
         discussion: """
             Prompts: JSONL lines {"prompt": "...", "id": ...}. Writes {"id", "prompt", "completions": [...]} lines \
             (the format `rlhf feedback import` and the labeling app read). All K samples of a prompt, and several \
-            prompts, run as one left-padded batch; each row has its own seed.
+            prompts, run as one left-padded batch; each row has its own seed. The library call is CompletionConfig.run.
             """)
 
-    @OptionGroup var model: ModelOptions
+    private static let defaults = CompletionConfig()
 
-    @Option(help: "Prompts (JSONL).", transform: { URL(fileURLWithPath: $0) })
-    var prompts: URL
-
-    @Option(name: .customShort("n"), help: "Completions per prompt.")
-    var n = 4
-
-    @Option(help: "Output file (JSONL).", transform: { URL(fileURLWithPath: $0) })
-    var out: URL
-
-    @Option(help: "Prompts per batch (each contributes -n rows).")
-    var batchPrompts = 4
-
-    @Flag(help: "Wrap each prompt as a user message in the model's chat template.")
-    var chat = false
-
-    @OptionGroup var sampling: SamplingFlags
-
-    func validate() throws {
-        guard n > 0, batchPrompts > 0 else { throw ValidationError("-n and --batch-prompts must be positive") }
-    }
+    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String
+    @Option(help: "Prompts (JSONL).") var prompts: String
+    @Option(name: .customShort("n"), help: help("Completions per prompt.", default: defaults.n)) var n: Int?
+    @Option(help: "Output file (JSONL).") var out: String
+    @Option(help: help("Prompts per batch (each contributes -n rows).", default: defaults.batchPrompts)) var batchPrompts: Int?
+    @Flag(help: "Wrap each prompt as a user message in the model's chat template.") var chat = false
+    @Option(help: help("Most tokens to generate.", default: defaults.maxNewTokens)) var maxNewTokens: Int?
+    @Option(help: help("Softmax temperature; 0 = greedy.", default: defaults.temperature)) var temperature: Float?
+    @Option(help: help("Sample only from the k most likely tokens (0 = off).", default: defaults.topK)) var topK: Int?
+    @Option(help: help("Sample only from the most likely tokens whose probability adds up to p (1 = off).", default: defaults.topP)) var topP: Float?
+    @Option(help: help("Random seed for sampling.", default: defaults.seed)) var seed: UInt64?
 
     func run() throws {
-        let records = try PromptRecord.load(prompts)
-        let (model, tokenizer) = try self.model.load()
-        let options = sampling.options(defaultTemperature: 1, tokenizer: tokenizer)
-        let generator = TextGenerator(model: model)
+        var config = CompletionConfig()
+        (config.model, config.prompts, config.out, config.chat) = (model, prompts, out, chat)
+        set(&config.n, n)
+        set(&config.batchPrompts, batchPrompts)
+        set(&config.maxNewTokens, maxNewTokens)
+        set(&config.temperature, temperature)
+        set(&config.topK, topK)
+        set(&config.topP, topP)
+        set(&config.seed, seed)
         let progress = ProgressLine(enabled: true)
-        var sets: [CompletionSet] = []
-        for start in stride(from: 0, to: records.count, by: batchPrompts) {
-            let batch = Array(records[start..<min(records.count, start + batchPrompts)])
-            progress.say("prompts \(start + batch.count)/\(records.count)")
-            let encoded = try batch.map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
-            var batchOptions = options
-            batchOptions.sampling.seed &+= UInt64(start * n)  // every row of the run gets its own seed
-            let rows = try generator.generate(encoded.flatMap { Array(repeating: $0, count: n) }, options: batchOptions)
-            for (index, record) in batch.enumerated() {
-                let texts = rows[(index * n)..<((index + 1) * n)].map { ids in
-                    tokenizer.decode(ids.filter { !options.stopTokenIDs.contains($0) }, skipSpecialTokens: true)
-                }
-                sets.append(CompletionSet(id: record.id, prompt: record.prompt, completions: texts))
-            }
-        }
+        let sets = try config.run { progress.say($0) }
         progress.clear()
-        try JSONLines.write(sets, to: out)
-        FileHandle.standardError.write(Data("wrote \(sets.count) prompts × \(n) completions to \(out.path)\n".utf8))
+        FileHandle.standardError.write(Data("wrote \(sets.count) prompts × \(config.n) completions to \(out)\n".utf8))
     }
 }

@@ -17,39 +17,28 @@ struct EvalCommand: ParsableCommand {
             signals), and the mean of every --classifier reward (e.g. toxicity) for both.
             """)
 
-    @Option(help: "The tuned model.", transform: { URL(fileURLWithPath: $0) }) var model: URL
-    @Option(help: "The model it started from.", transform: { URL(fileURLWithPath: $0) }) var baseline: URL
-    @Option(help: "Reward model.", transform: { URL(fileURLWithPath: $0) }) var reward: URL
-    @Option(help: "Prompts (JSONL {\"prompt\"}).", transform: { URL(fileURLWithPath: $0) }) var prompts: URL
-    @Option(help: "Extra reward or classifier models to report (repeatable).", transform: { URL(fileURLWithPath: $0) })
-    var classifier: [URL] = []
-    @Option(help: "Longest response.") var maxNewTokens = 53
-    @Option(help: "Sampling temperature (0 = greedy).") var temperature: Float = 0
-    @Option(help: "Responses per prompt and model when sampling.") var samples = 1
-    @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
+    private static let defaults = EvalConfig()
+
+    @Option(help: "The tuned model.") var model: String
+    @Option(help: "The model it started from.") var baseline: String
+    @Option(help: "Reward model.") var reward: String
+    @Option(help: "Prompts (JSONL {\"prompt\"}).") var prompts: String
+    @Option(help: "Extra reward or classifier models to report (repeatable).") var classifier: [String] = []
+    @Option(help: help("Longest response.", default: defaults.maxNewTokens)) var maxNewTokens: Int?
+    @Option(help: help("Sampling temperature (0 = greedy).", default: defaults.temperature)) var temperature: Float?
+    @Option(help: help("Responses per prompt and model when sampling.", default: defaults.samples)) var samples: Int?
+    @Option(help: help("Random seed for sampling.", default: defaults.seed)) var seed: UInt64?
     @Flag(help: "Wrap prompts as user messages in the chat template.") var chat = false
     @Flag(help: "Print one JSON object.") var json = false
 
-    func validate() throws {
-        guard temperature >= 0, samples > 0, maxNewTokens > 0 else {
-            throw ValidationError("--temperature must be ≥ 0, --samples and --max-new-tokens positive")
-        }
-        guard temperature > 0 || samples == 1 else { throw ValidationError("--samples > 1 needs --temperature > 0") }
-    }
-
     func run() throws {
-        let tokenizer = try Tokenizer(directory: model)
-        let queries = try PromptRecord.load(prompts).map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
-        var extras: [String: any ResponseScorer] = [:]
-        for url in classifier {
-            extras[url.lastPathComponent] = RetokenizingScorer(scorer: try ModelDirectory.loadRewardModel(url), source: tokenizer,
-                                                               target: try Tokenizer(directory: url))
-        }
-        let result = try Evaluation.run(model: try ModelDirectory.load(model), baseline: try ModelDirectory.load(baseline),
-                                        scorer: try ModelDirectory.loadRewardModel(reward), extraScorers: extras, queries: queries,
-                                        maxNewTokens: maxNewTokens, stopTokenIDs: tokenizer.eosTokenIDs,
-                                        padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0,
-                                        sampling: SamplingOptions(temperature: temperature, seed: seed), samplesPerPrompt: samples)
+        var config = EvalConfig()
+        (config.model, config.baseline, config.reward, config.prompts, config.classifier, config.chat) = (model, baseline, reward, prompts, classifier, chat)
+        set(&config.maxNewTokens, maxNewTokens)
+        set(&config.temperature, temperature)
+        set(&config.samples, samples)
+        set(&config.seed, seed)
+        let result = try config.run()
         if json { return try printJSON(result) }
         let column = { (text: String, width: Int) in String(repeating: " ", count: max(0, width - text.count)) + text }
         print(String(repeating: " ", count: 18) + column("baseline", 13) + column("model", 13))

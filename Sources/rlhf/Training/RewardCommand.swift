@@ -12,7 +12,7 @@ struct RewardCommand: ParsableCommand {
         subcommands: [RewardTrainCommand.self, RewardScoreCommand.self])
 }
 
-enum RewardObjective: String, ExpressibleByArgument, CaseIterable { case pairwise, classifier }
+extension RewardConfig.Objective: ExpressibleByArgument {}
 
 struct RewardTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,69 +21,40 @@ struct RewardTrainCommand: ParsableCommand {
         discussion: """
             pairwise (default): JSONL {"prompt", "chosen", "rejected", "margin"?} or HH-RLHF {"chosen", "rejected"} \
             transcripts; loss −log σ(r_chosen − r_rejected − margin); --batch-size counts groups: a run of \
-            consecutive lines with the same prompt (one labeled item's pairs), each scored with all its pairs. classifier: JSONL {"prompt", "completion", "label": true|false}; binary cross-entropy, the reward \
+            consecutive lines with the same prompt (one labeled item's pairs), each scored with all its pairs. \
+            classifier: JSONL {"prompt", "completion", "label": true|false}; binary cross-entropy, the reward \
             is the positive-class logit. The backbone comes from --model (typically the SFT model, or an existing \
             *ForSequenceClassification checkpoint); the head reads the last token. After pairwise training the head is \
             rescaled so training rewards have mean 0 and standard deviation 1. With --lora-rank the backbone is \
             frozen, adapters and the head train, and the adapters are merged into the saved model. Saved as a \
-            transformers *ForSequenceClassification directory.
+            transformers *ForSequenceClassification directory. The library call is RewardConfig.run.
             """)
 
-    @OptionGroup var model: ModelOptions
-
-    @Option(help: "Training data (JSONL).", transform: { URL(fileURLWithPath: $0) })
-    var data: URL
-
-    @Option(help: "Output directory.", transform: { URL(fileURLWithPath: $0) })
-    var out: URL
-
-    @Option(help: "pairwise or classifier.")
-    var objective: RewardObjective = .pairwise
-
-    @Option(help: "Truncate prompt + completion to this many tokens.")
-    var maxLength = 512
-
-    @Option(help: "Fraction of groups (prompts with their pairs) held out for evaluation (accuracy).")
-    var evalSplit = 0.1
-
-    @OptionGroup var training: TrainingFlags
-
+    @Option(help: "Model directory: the backbone, or a reward model to train further.") var model: String?
+    @Option(help: "Training data (JSONL).") var data: String?
+    @Option(help: "Output directory.") var out: String?
+    @Option(help: help("pairwise or classifier.", default: RewardConfig().objective)) var objective: RewardConfig.Objective?
+    @Option(help: help("Truncate prompt + completion to this many tokens.", default: RewardConfig().maxLength)) var maxLength: Int?
+    @Option(help: help("Fraction of groups (prompts with their pairs) held out for evaluation (accuracy).", default: RewardConfig().evalSplit))
+    var evalSplit: Double?
+    @OptionGroup var training: TrainingFlags<RewardConfig>
     @OptionGroup var lora: LoRAFlags
-
-    func validate() throws {
-        guard maxLength > 1, evalSplit >= 0, evalSplit < 1 else {
-            throw ValidationError("--max-length must be at least 2 and --eval-split in [0, 1)")
-        }
-    }
+    @OptionGroup var logging: LoggingFlags
+    @OptionGroup var job: RunFlags
 
     func run() throws {
-        try training.checkOutput(out)
-        let tokenizer = try model.loadTokenizer()
-        let groups: [RewardGroup]
-        switch objective {
-        case .pairwise: groups = try RewardGroup.groups(try PreferencePair.load(data), tokenizer: tokenizer, maxLength: maxLength)
-        case .classifier: groups = try RewardGroup.groups(try LabeledCompletion.load(data), tokenizer: tokenizer, maxLength: maxLength)
+        let config: RewardConfig = try job.configuration { config in
+            set(&config.model, model)
+            set(&config.data, data)
+            set(&config.out, out)
+            set(&config.objective, objective)
+            set(&config.maxLength, maxLength)
+            set(&config.evalSplit, evalSplit)
+            training.apply(to: &config.training)
+            lora.apply(to: &config.lora)
+            logging.apply(to: &config.logging)
         }
-        let config = training.config(defaultLearningRate: 1e-5)
-        let rewardModel = try ModelDirectory.loadRewardModel(model.model, seed: config.seed)
-        rewardModel.padTokenID = tokenizer.padTokenID
-        let (train, eval) = heldOut(groups, fraction: evalSplit, seed: config.seed)
-        let reporter = TrainingReporter()
-        reporter.log("reward (\(objective.rawValue)): \(train.count) training / \(eval.count) held-out groups, "
-                     + "\(train.reduce(0) { $0 + $1.comparisons.count }) training comparisons")
-        let adapters = try lora.attach(to: rewardModel.backbone, baseModel: model.model, seed: config.seed)
-        let trainer = RewardTrainer(model: rewardModel, train: train, eval: eval, padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0,
-                                    config: config, tokenizerDirectory: model.model, adapters: adapters)
-        let totalSteps = config.totalSteps(exampleCount: train.count)
-        try TrainingLoop(task: trainer, config: config, output: out, totalSteps: totalSteps).run(resume: training.resume,
-                                                                                                onEvent: reporter.handle)
-        try trainer.mergeAdapters()
-        if objective == .pairwise { try withNoGrad { try trainer.normalizeRewards() } }
-        try ModelDirectory.save(rewardModel, to: out, padTokenID: rewardModel.padTokenID)
-        try ModelDirectory.copyTokenizerFiles(from: model.model, to: out)
-        try TrainerState(step: totalSteps, totalSteps: totalSteps, batchesSeen: totalSteps * config.gradAccum, config: config,
-                         trainer: trainer.name).write(to: out)
-        reporter.log("saved \(out.path)")
+        try job.execute(config) { try $0.run($1) }
     }
 }
 
@@ -110,7 +81,7 @@ struct RewardScoreCommand: ParsableCommand {
         let isPairs = records.first?.object["chosen"] != nil
         let score = { (prompt: String, completions: [String]) throws -> [Float] in
             try rewardModel.rewards(of: try completions.map { try RewardGroup.sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength) },
-                                    padID: tokenizer.padTokenID ?? 0)
+                                    padID: tokenizer.paddingID)
         }
         if isPairs {
             let pairs = try PreferencePair.load(data)

@@ -1,9 +1,6 @@
 import Alignment
 import ArgumentParser
-import Data
 import Foundation
-import Models
-import Tokenizer
 
 struct SFTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,70 +10,38 @@ struct SFTCommand: ParsableCommand {
             Data: JSONL lines {"prompt", "completion"} (loss on the completion and EOS) or {"messages": [{"role", \
             "content"}, ...]} rendered with the chat template (loss on assistant turns). Every line is checked \
             before training starts; a bad one fails with file:line and nothing is written. Writes the final model \
-            (a Hugging Face directory) to --out, metrics.jsonl there, and checkpoint-N/ every --save-every steps. \
-            With --lora-rank, only LoRA adapters are trained and saved (PEFT's adapter layout; `rlhf merge` folds \
-            them into the model).
+            (a Hugging Face directory) to --out, metrics.jsonl and TensorBoard events (OUT/runs) there, and \
+            checkpoint-N/ every --save-every steps. With --lora-rank, only LoRA adapters are trained and saved (PEFT's \
+            adapter layout; `rlhf merge` folds them into the model). The library call is SFTConfig.run.
             """)
 
-    @OptionGroup var model: ModelOptions
-
-    @Option(help: "Demonstrations (JSONL).", transform: { URL(fileURLWithPath: $0) })
-    var data: URL
-
-    @Option(help: "Output directory.", transform: { URL(fileURLWithPath: $0) })
-    var out: URL
-
-    @Option(help: "Truncate examples to this many tokens.")
-    var maxLength = 1024
-
-    @Option(help: "Fraction of the data held out for evaluation.")
-    var evalSplit = 0.05
-
-    @Option(help: "Held-out demonstrations (JSONL) instead of --eval-split.", transform: { URL(fileURLWithPath: $0) })
-    var evalData: URL?
-
-    @Flag(help: "Pack training examples into --max-length sequences (attention crosses example boundaries).")
-    var packing = false
-
-    @OptionGroup var training: TrainingFlags
-
+    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String?
+    @Option(help: "Demonstrations (JSONL).") var data: String?
+    @Option(help: "Output directory.") var out: String?
+    @Option(help: "Held-out demonstrations (JSONL) instead of --eval-split.") var evalData: String?
+    @Option(help: help("Truncate examples to this many tokens.", default: SFTConfig().maxLength)) var maxLength: Int?
+    @Option(help: help("Fraction of the data held out for evaluation.", default: SFTConfig().evalSplit)) var evalSplit: Double?
+    @Flag(inversion: .prefixedNo, help: help("Pack training examples into --max-length sequences (attention crosses example boundaries).",
+                                             default: SFTConfig().packing))
+    var packing: Bool?
+    @OptionGroup var training: TrainingFlags<SFTConfig>
     @OptionGroup var lora: LoRAFlags
-
-    func validate() throws {
-        guard maxLength > 1 else { throw ValidationError("--max-length must be at least 2") }
-        guard evalSplit >= 0, evalSplit < 1 else { throw ValidationError("--eval-split must be in [0, 1)") }
-    }
+    @OptionGroup var logging: LoggingFlags
+    @OptionGroup var job: RunFlags
 
     func run() throws {
-        try training.checkOutput(out)
-        let demonstrations = try Demonstration.load(data)
-        let held = try evalData.map(Demonstration.load)
-        let (model, tokenizer) = try self.model.load()
-        let config = training.config(defaultLearningRate: lora.loraRank > 0 ? 2e-4 : 2e-5)
-        var prepared = try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: maxLength,
-                                           evalFraction: held == nil ? evalSplit : 0, seed: config.seed, packing: packing)
-        if let held {
-            prepared.eval = try SFTData.prepare(held, tokenizer: tokenizer, maxLength: maxLength, evalFraction: 0,
-                                                seed: config.seed, packing: false).train
+        let config: SFTConfig = try job.configuration { config in
+            set(&config.model, model)
+            set(&config.data, data)
+            set(&config.out, out)
+            set(&config.evalData, evalData)
+            set(&config.maxLength, maxLength)
+            set(&config.evalSplit, evalSplit)
+            set(&config.packing, packing)
+            training.apply(to: &config.training)
+            lora.apply(to: &config.lora)
+            logging.apply(to: &config.logging)
         }
-        guard !prepared.train.isEmpty else { throw ValidationError("\(data.path): no training examples left (try a larger --max-length)") }
-        let reporter = TrainingReporter()
-        let adapters = try lora.attach(to: model, baseModel: self.model.model, seed: config.seed)
-        if let adapters {
-            reporter.log("lora: \(adapters.layers.count) adapters on \(adapters.targets.joined(separator: ",")), "
-                         + "\(adapters.parameterCount) trainable parameters of \(model.parameterCount)")
-        }
-        reporter.log("sft: \(prepared.train.count) training / \(prepared.eval.count) held-out examples"
-                     + (prepared.truncated > 0 ? ", \(prepared.truncated) truncated to \(maxLength) tokens" : ""))
-        let trainer = SFTTrainer(model: model, train: prepared.train, eval: prepared.eval,
-                                 padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0, config: config,
-                                 tokenizerDirectory: self.model.model, adapters: adapters)
-        let totalSteps = config.totalSteps(exampleCount: prepared.train.count)
-        let loop = TrainingLoop(task: trainer, config: config, output: out, totalSteps: totalSteps)
-        try loop.run(resume: training.resume, onEvent: reporter.handle)
-        try trainer.saveModel(to: out)
-        try TrainerState(step: totalSteps, totalSteps: totalSteps, batchesSeen: totalSteps * config.gradAccum,
-                         config: config, trainer: trainer.name).write(to: out)
-        reporter.log("saved \(out.path)")
+        try job.execute(config) { try $0.run($1) }
     }
 }

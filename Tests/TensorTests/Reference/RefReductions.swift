@@ -72,4 +72,15 @@ extension Ref {
         }
         return RefTensor(scalar: counted == 0 ? 0 : total / Double(counted))
     }
+
+    /// log softmax(logits)[row, target] per row, 0 where the target is ignored.
+    static func tokenLogProbabilities(_ logits: RefTensor, targets: [Int], ignoreIndex: Int = -100) -> RefTensor {
+        let n = logits.shape.last!
+        let values = targets.enumerated().map { r, t -> Double in
+            guard t != ignoreIndex else { return 0 }
+            let row = Array(logits.values[(r * n)..<((r + 1) * n)])
+            return row[t] - logSumExp(row)
+        }
+        return RefTensor(shape: Array(logits.shape.dropLast()), values: values)
+    }
 }

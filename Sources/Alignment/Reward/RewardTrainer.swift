@@ -29,17 +29,16 @@ public final class RewardTrainer: TrainingTask {
         schedule = BatchSchedule(exampleCount: train.count, batchSize: config.batchSize, seed: config.seed, shuffle: config.shuffle)
     }
 
-    public var trainableParameters: [(name: String, parameter: Parameter)] {
-        model.namedParameters.filter { $0.parameter.isTrainable } + (adapters?.namedParameters ?? [])
-    }
+    public var trainableParameters: [(name: String, parameter: Parameter)] { Alignment.trainableParameters(of: model, adapters: adapters) }
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
-    public func loss(microBatch index: Int) throws -> (loss: Tensor, tokens: Int) {
+    public func loss(microBatch index: Int) throws -> MicroBatchLoss {
         adapters?.reseedDropout(microBatch: index)
         let groups = schedule.batch(index).map { train[$0] }
-        let (loss, _, tokens) = try evaluate(groups)
-        return (loss, tokens)
+        let (loss, correct, tokens) = try evaluate(groups)
+        let comparisons = groups.reduce(0) { $0 + $1.comparisons.count }
+        return MicroBatchLoss(loss: loss, tokens: tokens, metrics: ["accuracy": correct / Double(max(comparisons, 1))])
     }
 
     /// Held-out loss and accuracy (chosen scored above rejected, or the label's sign right).
@@ -137,7 +136,13 @@ public struct RewardGroup: Sendable {
 
     /// Prompt tokens (with the tokenizer's special tokens) + completion tokens + EOS, cut to `maxLength`.
     public static func sequence(_ prompt: String, _ completion: String, tokenizer: Tokenizer, maxLength: Int) throws -> TokenizedExample {
-        try Demonstration.completion(prompt: prompt, completion: completion).tokenized(with: tokenizer).truncated(to: maxLength)
+        let (promptIDs, completionIDs) = try LabeledCompletion(prompt: prompt, completion: completion, label: true).tokenized(with: tokenizer)
+        return sequence(promptIDs, completionIDs, maxLength: maxLength)
+    }
+
+    static func sequence(_ prompt: [Int], _ completion: [Int], maxLength: Int) -> TokenizedExample {
+        let ids = Array((prompt + completion).prefix(maxLength))
+        return TokenizedExample(ids: ids, labels: ids)
     }
 
     /// Runs of consecutive pairs with the same prompt, each one group: one labeled item's pairs, as `rlhf feedback
@@ -146,28 +151,36 @@ public struct RewardGroup: Sendable {
     public static func groups(_ pairs: [PreferencePair], tokenizer: Tokenizer, maxLength: Int) throws -> [RewardGroup] {
         var runs: [[PreferencePair]] = []
         for pair in pairs {
-            if let last = runs.last?.last, last.prompt == pair.prompt { runs[runs.count - 1].append(pair) } else { runs.append([pair]) }
+            if let last = runs.last?.last, last.prompt == pair.prompt, last.messages?.prompt == pair.messages?.prompt {
+                runs[runs.count - 1].append(pair)
+            } else {
+                runs.append([pair])
+            }
         }
         return try runs.map { run in
-            let prompt = run[0].prompt
-            var completions: [String] = [], index: [String: Int] = [:]
-            let position = { (text: String) -> Int in
-                if let known = index[text] { return known }
-                index[text] = completions.count
-                completions.append(text)
-                return completions.count - 1
+            var group = RewardGroup(sequences: [], comparisons: [])
+            var index: [[Int]: Int] = [:]
+            func position(_ prompt: [Int], _ completion: [Int]) -> Int {
+                if let known = index[completion] { return known }
+                index[completion] = group.sequences.count
+                group.sequences.append(sequence(prompt, completion, maxLength: maxLength))
+                return group.sequences.count - 1
             }
-            let comparisons = run.map { Comparison(better: position($0.chosen), worse: position($0.rejected), margin: $0.margin) }
-            return RewardGroup(sequences: try completions.map { try sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength) },
-                               comparisons: comparisons)
+            for pair in run {
+                let tokens = try pair.tokenized(with: tokenizer)
+                group.comparisons.append(Comparison(better: position(tokens.prompt, tokens.chosen),
+                                                    worse: position(tokens.prompt, tokens.rejected), margin: tokens.margin))
+            }
+            return group
         }
     }
 
     /// One group per labelled completion.
     public static func groups(_ examples: [LabeledCompletion], tokenizer: Tokenizer, maxLength: Int) throws -> [RewardGroup] {
         try examples.map { example in
-            RewardGroup(sequences: [try sequence(example.prompt, example.completion, tokenizer: tokenizer, maxLength: maxLength)],
-                        comparisons: [Comparison(better: 0, worse: nil, margin: example.label ? 1 : -1)])
+            let (prompt, completion) = try example.tokenized(with: tokenizer)
+            return RewardGroup(sequences: [sequence(prompt, completion, maxLength: maxLength)],
+                               comparisons: [Comparison(better: 0, worse: nil, margin: example.label ? 1 : -1)])
         }
     }
 }

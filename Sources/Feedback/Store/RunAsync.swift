@@ -3,7 +3,7 @@ import Synchronization
 
 /// Runs async library calls from a synchronous command and waits for their result (the root command is
 /// synchronous).
-func runAsync<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+public func runAsync<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
     let outcome = AsyncOutcome<T>()
     let finished = DispatchSemaphore(value: 0)
     Task {

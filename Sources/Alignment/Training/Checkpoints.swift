@@ -1,10 +1,8 @@
 import Foundation
-import Models
-import NN
 import Tensor
 
-/// Resumable checkpoints under an output directory: `checkpoint-<step>/` holding the model (a Hugging Face
-/// directory), `optimizer.safetensors` and `trainer_state.json`.
+/// Resumable checkpoints under an output directory: `checkpoint-<step>/` holding what the trainer saves (the
+/// model as a Hugging Face directory or adapter, optimizer moments), `trainer_state.json` and `run_config.json`.
 ///
 /// A checkpoint is written into a hidden temporary directory and renamed into place, so a killed run
 /// leaves either a complete checkpoint or none; resuming picks the newest complete one.
@@ -16,16 +14,6 @@ public struct CheckpointStore: Sendable {
 
     public func directory(step: Int) -> URL {
         output.appendingPathComponent(String(format: "checkpoint-%06d", step))
-    }
-
-    /// Writes a checkpoint; `saveModel` writes the model files (full weights or an adapter) into a directory.
-    public func save(step: Int, state: TrainerState, optimizer: any Optimizer,
-                     named: [(name: String, parameter: Parameter)], saveModel: (URL) throws -> Void) throws -> URL {
-        try saveAtomically(step: step) { temporary in
-            try saveModel(temporary)
-            try Safetensors.write(optimizer.stateTensors(named), to: temporary.appendingPathComponent(Self.optimizerFile))
-            try state.write(to: temporary)
-        }
     }
 
     /// Lets `write` fill a hidden temporary directory, then renames it to `checkpoint-<step>`.
@@ -45,22 +33,12 @@ public struct CheckpointStore: Sendable {
         return final
     }
 
-    /// The newest complete checkpoint (one holding `marker`), if any.
-    public func latest(marker: String = TrainerState.fileName) -> URL? {
+    /// The newest complete checkpoint, if any.
+    public func latest() -> URL? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
         return names.filter { $0.hasPrefix("checkpoint-") }.sorted().reversed()
             .map { output.appendingPathComponent($0) }
-            .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent(marker).path) }
-    }
-
-    /// Restores the optimizer moments of a checkpoint.
-    public func restoreOptimizer(_ optimizer: any Optimizer, from checkpoint: URL,
-                                 named: [(name: String, parameter: Parameter)]) throws {
-        let url = checkpoint.appendingPathComponent(Self.optimizerFile)
-        let file = try SafetensorsFile(contentsOf: url)
-        var tensors: [String: Tensor] = [:]
-        for name in file.names { tensors[name] = try file.tensor(name) }
-        try optimizer.restoreState(tensors, named)
+            .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent(TrainerState.fileName).path) }
     }
 
     /// Removes leftovers of checkpoints a killed run was writing.
@@ -69,5 +47,24 @@ public struct CheckpointStore: Sendable {
         for name in names where name.hasPrefix(".checkpoint-") && name.hasSuffix(".tmp") {
             try? FileManager.default.removeItem(at: output.appendingPathComponent(name))
         }
+    }
+
+    /// Whether `output` holds a training run (checkpoints or logged metrics) that a fresh run would overwrite.
+    public var holdsRun: Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+        return names.contains { $0.hasPrefix("checkpoint-") || $0 == "metrics.jsonl" }
+    }
+
+    /// Writes an optimizer's moments for `named` parameters.
+    public static func saveOptimizer(_ optimizer: any Optimizer, named: [(name: String, parameter: Parameter)], to directory: URL) throws {
+        try Safetensors.write(optimizer.stateTensors(named), to: directory.appendingPathComponent(optimizerFile))
+    }
+
+    /// Restores what `saveOptimizer` wrote.
+    public static func restoreOptimizer(_ optimizer: any Optimizer, named: [(name: String, parameter: Parameter)], from directory: URL) throws {
+        let file = try SafetensorsFile(contentsOf: directory.appendingPathComponent(optimizerFile))
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        try optimizer.restoreState(tensors, named)
     }
 }

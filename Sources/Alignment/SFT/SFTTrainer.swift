@@ -28,16 +28,14 @@ public final class SFTTrainer: TrainingTask {
         schedule = BatchSchedule(exampleCount: train.count, batchSize: config.batchSize, seed: config.seed, shuffle: config.shuffle)
     }
 
-    public var trainableParameters: [(name: String, parameter: Parameter)] {
-        model.namedParameters.filter { $0.parameter.isTrainable } + (adapters?.namedParameters ?? [])
-    }
+    public var trainableParameters: [(name: String, parameter: Parameter)] { Alignment.trainableParameters(of: model, adapters: adapters) }
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
-    public func loss(microBatch index: Int) throws -> (loss: Tensor, tokens: Int) {
+    public func loss(microBatch index: Int) throws -> MicroBatchLoss {
         let batch = Batch(schedule.batch(index).map { train[$0] }, padID: padID)
         adapters?.reseedDropout(microBatch: index)
-        return (try Self.loss(model, batch), batch.realTokens)
+        return MicroBatchLoss(loss: try Self.loss(model, batch), tokens: batch.realTokens)
     }
 
     /// Token-weighted mean loss over the held-out examples.

@@ -1,0 +1,163 @@
+import Data
+import Foundation
+import Models
+import Tensor
+import Tokenizer
+
+/// PPO against a reward model (step 3 of RLHF), as `rlhf ppo` runs it. Defaults follow TRL's PPOConfig.
+public struct PPOConfig: RunConfiguration {
+    public static let command = "ppo"
+    /// PPO's learning rate is constant, so a resume may extend or shorten the run and change its stop rules.
+    public static var resumeInsensitiveKeys: Set<String> { ["iterations", "save_every", "target_reward", "kl_budget"] }
+
+    /// The starting policy, typically the SFT model.
+    public var policy = ""
+    /// A LoRA adapter of `policy` (e.g. `rlhf sft --lora-rank`'s output) to train further; the reference is then the
+    /// policy with a frozen copy of it.
+    public var adapter: String? = nil
+    /// The reward model; the critic starts from it, as TRL's does.
+    public var reward = ""
+    /// Prompts (JSONL {"prompt"}), taken `batchSize` at a time, cycling.
+    public var prompts = ""
+    /// The policy (a Hugging Face directory), critic/, metrics.jsonl, samples.jsonl and checkpoints go here.
+    public var out = ""
+    /// Wrap prompts as user messages in the chat template.
+    public var chat = false
+    public var iterations = 100
+    /// Prompts per iteration.
+    public var batchSize = 16
+    /// Minibatches per PPO epoch.
+    public var miniBatches = 1
+    /// Epochs over each rollout.
+    public var ppoEpochs = 4
+    /// Learning rate of policy and critic (constant).
+    public var learningRate: Float = 3e-6
+    /// Global gradient-norm clip; 0 turns it off.
+    public var maxGradNorm: Float = 1
+    /// The longest response (TRL's response_length).
+    public var maxNewTokens = 53
+    /// Sampling temperature; logits are divided by it when scoring too.
+    public var temperature: Float = 0.7
+    public var seed: UInt64 = 42
+    /// Checkpoint every this many iterations (0 = only the final model).
+    public var saveEvery = 0
+    /// Stop once the mean score reaches this.
+    public var targetReward: Double? = nil
+    /// Stop once the mean per-response KL to the reference exceeds this.
+    public var klBudget: Double? = nil
+    public var ppo = PPOHyperparameters()
+    public var lora = LoRAConfig()
+    public var logging = LoggingConfig()
+
+    enum CodingKeys: String, CodingKey {
+        case policy, adapter, reward, prompts, out, chat, iterations, batchSize, miniBatches, ppoEpochs, learningRate = "lr",
+             maxGradNorm, maxNewTokens, temperature, seed, saveEvery, targetReward, klBudget, ppo, lora, logging
+    }
+
+    public init() {}
+
+    public func validate() throws {
+        for (value, key) in [(policy, "policy"), (reward, "reward"), (prompts, "prompts"), (out, "out")] { try Check.required(value, key) }
+        for (value, key) in [(iterations, "iterations"), (batchSize, "batch_size"), (miniBatches, "mini_batches"),
+                             (ppoEpochs, "ppo_epochs"), (maxNewTokens, "max_new_tokens")] {
+            try Check.positive(value, key)
+        }
+        if miniBatches > batchSize { throw JobError("mini_batches must be at most batch_size (\(batchSize))") }
+        try Check.positive(learningRate, "lr")
+        try Check.positive(temperature, "temperature")
+        try Check.nonNegative(maxGradNorm, "max_grad_norm")
+        try Check.nonNegative(saveEvery, "save_every")
+        try ppo.validate()
+        try lora.validate()
+    }
+
+    /// Trains the policy and writes it (adapters merged; in LoRA mode also unmerged in `out/adapter`) with the
+    /// critic in `out/critic`.
+    public func run(_ control: RunControl = .init()) throws -> RunResult {
+        let session = try RunSession(self, control)
+        let (policyDirectory, rewardDirectory) = (URL(fileURLWithPath: policy), URL(fileURLWithPath: reward))
+        let records = try PromptRecord.load(URL(fileURLWithPath: prompts))
+        let tokenizer = try Tokenizer(directory: policyDirectory)
+        let queries = try records.map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
+        let rewardModel = try ModelDirectory.loadRewardModel(rewardDirectory)
+        rewardModel.setTrainable(false)
+        let models = try PolicyModels.load(model: policy, adapter: adapter, lora: lora, seed: seed)
+        let trainer = try PPOTrainer(policy: models.policy, adapters: models.adapters, reference: try models.makeReference(),
+                                     critic: try ModelDirectory.loadRewardModel(rewardDirectory),
+                                     scorer: try rewardModel.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: rewardDirectory),
+                                     config: self, stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.paddingID)
+        let iterations = PPOIterations(trainer: trainer, prompts: records.map(\.prompt), queries: queries, tokenizer: tokenizer,
+                                       samples: URL(fileURLWithPath: out).appendingPathComponent("samples.jsonl"))
+        if !(control.resume && CheckpointStore(output: URL(fileURLWithPath: out)).latest() != nil) {
+            try? FileManager.default.removeItem(at: iterations.samples)  // nothing an earlier attempt logged stays
+        }
+        return try session.train(iterations, totalSteps: self.iterations, saveEvery: saveEvery, evalEvery: 0) { out in
+            try models.saveFinal(to: out)
+            try ModelDirectory.save(trainer.critic, to: out.appendingPathComponent("critic"), padTokenID: trainer.critic.padTokenID)
+        }
+    }
+}
+
+extension RewardModel {
+    /// Scores the policy's responses: directly when both share a tokenizer, else through text re-encoded the reward
+    /// model's way.
+    func scorer(for tokenizer: Tokenizer, policyDirectory: URL, rewardDirectory: URL) throws -> any ResponseScorer {
+        let same = FileManager.default.contentsEqual(atPath: policyDirectory.appendingPathComponent("tokenizer.json").path,
+                                                     andPath: rewardDirectory.appendingPathComponent("tokenizer.json").path)
+        return same ? self : RetokenizingScorer(scorer: self, source: tokenizer, target: try Tokenizer(directory: rewardDirectory))
+    }
+}
+
+/// PPO iterations as steps of the shared loop: the next `batchSize` prompts (cycling), one greedy sample logged to
+/// samples.jsonl per iteration so a person can watch the policy change, and the stop rules.
+final class PPOIterations: SteppedTraining {
+    let trainer: PPOTrainer
+    let prompts: [String]
+    let queries: [[Int]]
+    let tokenizer: Tokenizer
+    let samples: URL
+
+    init(trainer: PPOTrainer, prompts: [String], queries: [[Int]], tokenizer: Tokenizer, samples: URL) {
+        (self.trainer, self.prompts, self.queries, self.tokenizer, self.samples) = (trainer, prompts, queries, tokenizer, samples)
+    }
+
+    var name: String { "ppo" }
+    var config: PPOConfig { trainer.config }
+
+    func step(_ index: Int) throws -> [String: Double] {
+        let start = (index * config.batchSize) % queries.count
+        let rows = (0..<config.batchSize).map { (start + $0) % queries.count }
+        let metrics = try trainer.step(queries: rows.map { queries[$0] })
+        try appendSample(iteration: index + 1, row: rows[0])
+        return metrics
+    }
+
+    func stopReason(after metrics: [String: Double]) -> String? {
+        if let target = config.targetReward, let score = metrics["objective/scores"], score >= target {
+            return "mean score \(score) reached target_reward \(target)"
+        }
+        if let budget = config.klBudget, let kl = metrics["objective/kl"], kl > budget {
+            return "KL \(kl) exceeded kl_budget \(budget)"
+        }
+        return nil
+    }
+
+    func saveCheckpoint(to directory: URL) throws { try trainer.save(to: directory) }
+
+    func restoreCheckpoint(from directory: URL) throws {
+        try trainer.restore(from: directory)
+        try JSONLines.truncate(samples, after: trainer.iteration, key: "iteration")
+    }
+
+    private func appendSample(iteration: Int, row: Int) throws {
+        let response = try TextGenerator(model: trainer.policy).generate([queries[row]], options: .init(
+            maxNewTokens: config.maxNewTokens, sampling: .greedy, stopTokenIDs: trainer.stopTokenIDs))[0]
+        let score = try trainer.scorer.scores(queries: [queries[row]], responses: [response])[0]
+        struct Sample: Encodable { let iteration: Int, prompt: String, completion: String, score: Float }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // the same bytes in every run
+        try JSONLines.appendLine(try encoder.encode(Sample(iteration: iteration, prompt: prompts[row],
+                                                           completion: tokenizer.decode(response, skipSpecialTokens: true), score: score)),
+                                 to: samples)
+    }
+}

@@ -1,0 +1,63 @@
+import Data
+import Foundation
+
+/// Where a run's metrics go besides metrics.jsonl (keys as the flags: `--tensorboard`, `--logging-dir`).
+public struct LoggingConfig: Codable, Sendable, Equatable {
+    /// Write TensorBoard event files.
+    public var tensorboard = true
+    /// Where they go; nil: OUT/runs.
+    public var loggingDir: String? = nil
+
+    public init() {}
+
+    func directory(output: URL) -> URL? {
+        guard tensorboard else { return nil }
+        return loggingDir.map { URL(fileURLWithPath: $0) } ?? output.appendingPathComponent("runs")
+    }
+}
+
+/// One invocation of a run, from its checks to its result: every run function opens one, builds its trainer and
+/// hands it to `train`, which runs the shared loop, saves the final model and records the run.
+struct RunSession<Config: RunConfiguration> {
+    let config: Config
+    let control: RunControl
+    let output: URL
+    private let started = Date()
+
+    /// Validates the configuration and refuses, before anything is loaded, to start a fresh run over an earlier one.
+    init(_ config: Config, _ control: RunControl) throws {
+        try config.validate()
+        (self.config, self.control, output) = (config, control, URL(fileURLWithPath: config.out))
+        if !control.resume, CheckpointStore(output: output).holdsRun {
+            throw JobError("\(output.path) already holds a training run: resume it, or choose another output directory")
+        }
+        PeakMemory.reset()
+    }
+
+    func log(_ message: String) { control.log(message) }
+
+    /// Runs `training` to `totalSteps` through the shared loop, then lets `saveFinal` write the model into the
+    /// output directory and records the configuration and the loop's state beside it.
+    func train(_ training: any SteppedTraining, totalSteps: Int, saveEvery: Int, evalEvery: Int,
+               saveFinal: (URL) throws -> Void) throws -> RunResult {
+        let metrics = MetricsSink(output: output, tensorBoardDirectory: config.logging.directory(output: output))
+        let loop = TrainingLoop(training: training, totalSteps: totalSteps, output: output, saveEvery: saveEvery,
+                                evalEvery: evalEvery, metrics: metrics)
+        let (steps, stoppedEarly) = try loop.run(config, control: control)
+        if let stoppedEarly { log(stoppedEarly) }
+        try saveFinal(output)
+        try config.write(to: output)
+        try TrainerState(step: steps, totalSteps: totalSteps, trainer: training.name).write(to: output)
+        log("saved \(output.path)")
+        return RunResult(output: output.path, steps: steps, metrics: metrics.latest, logHistory: metrics.history, seconds: Date().timeIntervalSince(started),
+                         peakMemoryBytes: PeakMemory.bytes, stoppedEarly: stoppedEarly)
+    }
+
+    /// `train` for a gradient-descent task: the step count from the data, the cadence from `training`.
+    func train(gradientDescent task: any TrainingTask, training: TrainingConfig, examples: Int,
+               saveFinal: (URL) throws -> Void) throws -> RunResult {
+        let totalSteps = training.totalSteps(exampleCount: examples)
+        return try train(GradientDescent(task: task, config: training, totalSteps: totalSteps), totalSteps: totalSteps,
+                         saveEvery: training.saveEvery, evalEvery: training.evalEvery, saveFinal: saveFinal)
+    }
+}

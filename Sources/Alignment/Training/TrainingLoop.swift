@@ -1,0 +1,182 @@
+import Data
+import Foundation
+import Tensor
+
+/// A trainer the shared loop can drive one step at a time: gradient descent on a `TrainingTask` (SFT, reward
+/// models, DPO, KTO) or a PPO iteration.
+public protocol SteppedTraining: AnyObject {
+    /// The algorithm, e.g. "dpo" (recorded in checkpoints).
+    var name: String { get }
+    /// Takes step `index` (0-based) and returns its metrics.
+    func step(_ index: Int) throws -> [String: Double]
+    /// Held-out metrics (e.g. `eval_loss`); empty when there is no held-out data.
+    func evaluate() throws -> [String: Double]
+    /// Writes what resuming needs besides the loop's own state: weights, optimizer moments, the trainer's state.
+    func saveCheckpoint(to directory: URL) throws
+    func restoreCheckpoint(from directory: URL) throws
+    /// A reason to stop after a step with these metrics (e.g. PPO's target reward), or nil to go on.
+    func stopReason(after metrics: [String: Double]) -> String?
+}
+
+extension SteppedTraining {
+    public func evaluate() throws -> [String: Double] { [:] }
+    public func stopReason(after metrics: [String: Double]) -> String? { nil }
+}
+
+/// The loop every run shares: resume from the newest checkpoint (refusing one whose configuration would change
+/// the result), steps, metrics, periodic evaluation, atomic checkpoints, early stops.
+public struct TrainingLoop {
+    public let training: any SteppedTraining
+    public let totalSteps: Int
+    public let output: URL
+    /// Checkpoint every this many steps (0 = none before the end).
+    public let saveEvery: Int
+    /// Evaluate every this many steps (0 = only at the end).
+    public let evalEvery: Int
+    public let metrics: MetricsSink
+
+    public init(training: any SteppedTraining, totalSteps: Int, output: URL, saveEvery: Int, evalEvery: Int, metrics: MetricsSink) {
+        (self.training, self.totalSteps, self.output, self.saveEvery, self.evalEvery) = (training, totalSteps, output, saveEvery, evalEvery)
+        self.metrics = metrics
+    }
+
+    /// Runs to `totalSteps` (or an early stop) for a run of `config`. Returns the steps taken in all and why the run
+    /// stopped early, if it did.
+    public func run<Config: RunConfiguration>(_ config: Config, control: RunControl) throws -> (steps: Int, stoppedEarly: String?) {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let store = CheckpointStore(output: output)
+        store.removeIncomplete()
+        var step = 0
+        if control.resume, let checkpoint = store.latest() {
+            try Self.checkResume(config, against: checkpoint, allowChange: control.allowConfigChange)
+            let state = try TrainerState.read(from: checkpoint)
+            try training.restoreCheckpoint(from: checkpoint)
+            step = state.step
+            try metrics.open(resumingAfter: step)
+            control.log("resuming at step \(step) of \(totalSteps)")
+        } else {
+            if !control.resume, store.holdsRun {
+                throw JobError("\(output.path) already holds a training run: resume it, or choose another output directory")
+            }
+            try metrics.open(resumingAfter: nil)
+        }
+        defer { try? metrics.close() }
+        guard control.onEvent(.started(step: step, totalSteps: totalSteps)) else { return (step, "stopped by the caller") }
+
+        while step < totalSteps {
+            let logged = try training.step(step)
+            step += 1
+            try metrics.log(logged, step: step)
+            guard control.onEvent(.stepEnded(step: step, totalSteps: totalSteps, metrics: logged)) else { return (step, "stopped by the caller") }
+            let stop = training.stopReason(after: logged)
+            if step == totalSteps || stop != nil || (evalEvery > 0 && step % evalEvery == 0) {
+                let evaluation = try withNoGrad { try training.evaluate() }
+                if !evaluation.isEmpty {
+                    try metrics.log(evaluation, step: step)
+                    guard control.onEvent(.evaluated(step: step, metrics: evaluation)) else { return (step, "stopped by the caller") }
+                }
+            }
+            if let stop { return (step, stop) }
+            if saveEvery > 0, step % saveEvery == 0, step < totalSteps {
+                let directory = try store.saveAtomically(step: step) { temporary in
+                    try training.saveCheckpoint(to: temporary)
+                    try config.write(to: temporary)
+                    try TrainerState(step: step, totalSteps: totalSteps, trainer: training.name).write(to: temporary)
+                }
+                guard control.onEvent(.checkpointSaved(step: step, directory: directory)) else { return (step, "stopped by the caller") }
+            }
+        }
+        return (step, nil)
+    }
+
+    /// Refuses to resume a checkpoint made with settings that change the result, naming them.
+    static func checkResume<Config: RunConfiguration>(_ config: Config, against checkpoint: URL, allowChange: Bool) throws {
+        guard let stored = try Config.stored(in: checkpoint) else {
+            throw JobError("\(checkpoint.path) holds no \(runConfigFile): it was not written by this kind of run")
+        }
+        let changes = try config.changes(from: stored)
+        guard changes.isEmpty || allowChange else {
+            throw JobError("resume refused: the run in \(checkpoint.deletingLastPathComponent().path) was made with other settings ("
+                           + changes.joined(separator: ", ") + "); pass allow-config-change to resume anyway")
+        }
+    }
+}
+
+/// Gradient descent on a `TrainingTask`: each step sums `gradAccum` micro-batches' gradients and takes one
+/// `OptimizerStep` at the scheduled learning rate.
+public final class GradientDescent: SteppedTraining {
+    public let task: any TrainingTask
+    public let config: TrainingConfig
+    public let update: OptimizerStep
+    private let named: [(name: String, parameter: Parameter)]
+
+    public init(task: any TrainingTask, config: TrainingConfig, totalSteps: Int) {
+        (self.task, self.config, named) = (task, config, task.trainableParameters)
+        update = OptimizerStep(optimizer: config.makeOptimizer(named.map(\.parameter)), peakLearningRate: config.learningRate,
+                               schedule: config.learningRateSchedule(totalSteps: totalSteps), maxGradNorm: config.maxGradNorm)
+    }
+
+    public var name: String { task.name }
+
+    public func step(_ index: Int) throws -> [String: Double] {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var loss = 0.0, tokens = 0, taskMetrics: [String: Double] = [:]
+        let gradNorm = try update.update(step: index, microBatches: config.gradAccum) { micro in
+            let result = try task.loss(microBatch: index * config.gradAccum + micro)
+            loss += Double(try result.loss.item) / Double(config.gradAccum)
+            tokens += result.tokens
+            taskMetrics.merge(result.metrics.mapValues { $0 / Double(config.gradAccum) }, uniquingKeysWith: +)
+            return result.loss
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return taskMetrics.merging([
+            "loss": loss, "learning_rate": Double(update.optimizer.learningRate), "grad_norm": Double(gradNorm),
+            "tokens_per_second": Double(tokens) / seconds, "tokens": Double(tokens),
+            "epoch": Double((index + 1) * config.gradAccum) / Double(max(1, task.microBatchesPerEpoch)),
+        ]) { _, shared in shared }
+    }
+
+    public func evaluate() throws -> [String: Double] { try task.evaluate() }
+
+    public func saveCheckpoint(to directory: URL) throws {
+        try task.saveModel(to: directory)
+        try CheckpointStore.saveOptimizer(update.optimizer, named: named, to: directory)
+    }
+
+    public func restoreCheckpoint(from directory: URL) throws {
+        try task.loadModel(from: directory)
+        try CheckpointStore.restoreOptimizer(update.optimizer, named: named, from: directory)
+    }
+}
+
+/// One micro-batch's contribution to a step.
+public struct MicroBatchLoss {
+    /// The mean loss over the micro-batch's tokens or examples, recorded for backward.
+    public var loss: Tensor
+    /// Tokens processed, padding not counted.
+    public var tokens: Int
+    /// The algorithm's own statistics (e.g. DPO's `rewards/margins`), averaged over a step's micro-batches.
+    public var metrics: [String: Double]
+
+    public init(loss: Tensor, tokens: Int, metrics: [String: Double] = [:]) {
+        (self.loss, self.tokens, self.metrics) = (loss, tokens, metrics)
+    }
+}
+
+/// What an algorithm trained by gradient descent contributes: a loss per micro-batch, an evaluation, and how
+/// to save and restore its model.
+public protocol TrainingTask: AnyObject {
+    var name: String { get }
+    /// The parameters the optimizer updates, under their checkpoint names.
+    var trainableParameters: [(name: String, parameter: Parameter)] { get }
+    /// Micro-batches in one pass over the training data.
+    var microBatchesPerEpoch: Int { get }
+    /// The loss of the `index`-th micro-batch since the start of training.
+    func loss(microBatch index: Int) throws -> MicroBatchLoss
+    /// Held-out metrics; empty when there is no held-out data.
+    func evaluate() throws -> [String: Double]
+    /// Writes the model (a Hugging Face directory, or an adapter) into `directory`.
+    func saveModel(to directory: URL) throws
+    /// Loads the weights a checkpoint saved.
+    func loadModel(from directory: URL) throws
+}

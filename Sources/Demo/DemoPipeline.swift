@@ -1,0 +1,277 @@
+import Alignment
+import Data
+import Feedback
+import Foundation
+import Models
+import Tokenizer
+
+/// How much work each stage of the demo does.
+public struct DemoScale: Sendable {
+    public var data = AssistantData.Sizes()
+    public var vocabularySize = 600
+    public var pretrainSteps = 1000
+    public var sftEpochs = 3
+    public var rewardEpochs = 3
+    public var ppoIterations = 80
+    public var ppoBatchSize = 32
+    public var dpoEpochs: Double = 2
+    public var evalSamplesPerPrompt = 4
+    public var labelersFlagNonsense = true
+
+    public static let full = DemoScale()
+
+    /// Every stage in seconds: for tests of the plumbing.
+    public static var quick: DemoScale {
+        var scale = DemoScale()
+        (scale.data.pretrainingDocuments, scale.data.demonstrations, scale.data.labelingPrompts) = (400, 64, 12)
+        (scale.data.ppoPrompts, scale.data.evalPrompts) = (16, 8)
+        (scale.vocabularySize, scale.pretrainSteps, scale.sftEpochs, scale.rewardEpochs) = (300, 4, 1, 1)
+        (scale.ppoIterations, scale.ppoBatchSize, scale.dpoEpochs, scale.evalSamplesPerPrompt) = (2, 8, 0.1, 1)
+        scale.labelersFlagNonsense = false  // an undertrained model writes little else
+        return scale
+    }
+}
+
+/// `rlhf demo` as a library: the whole RLHF pipeline on the built-in assistant task, each stage a library run
+/// with a typed configuration, printed as the equivalent command (generated from that configuration).
+public final class DemoPipeline {
+    public let out: URL
+    public let seed: UInt64
+    public let klCoefficient: Double
+    public let klBudget: Double
+    public let scale: DemoScale
+    /// Skip the stages an earlier, interrupted demo in `out` finished; resume a training stage it cut short.
+    public let resume: Bool
+    private let onEvent: (RunEvent) -> Bool
+    private var summary: DemoSummary
+
+    /// `onEvent` hears every stage's messages and training progress.
+    public init(out: URL, seed: UInt64 = 42, klCoefficient: Double = 0.1, klBudget: Double = 0.3, scale: DemoScale = .full,
+                resume: Bool = false, onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
+        (self.out, self.seed, self.klCoefficient, self.klBudget, self.scale, self.resume) = (out, seed, klCoefficient, klBudget, scale, resume)
+        self.onEvent = onEvent
+        summary = DemoSummary(seed: seed)
+        (summary.klCoefficient, summary.klBudgetPerToken) = (klCoefficient, klBudget)
+    }
+
+    private func path(_ relative: String) -> String { out.appendingPathComponent(relative).path }
+    private func log(_ message: String) { _ = onEvent(.message(message)) }
+
+    /// Runs every stage and writes `summary.json` and `report.html` into `out`.
+    public func run() throws -> DemoSummary {
+        let started = Date()
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("data"), withIntermediateDirectories: true)
+        let data = AssistantData(seed: seed, sizes: scale.data)
+        try writeData(data)
+
+        try stage("tokenizer", TokenizerTrainingConfig(data: [path("data/pretrain.txt")], vocabSize: scale.vocabularySize,
+                                                       out: path("tokenizer"))) { config in _ = try config.run() }
+        var pretrain = PretrainConfig()
+        (pretrain.data, pretrain.tokenizer, pretrain.out, pretrain.evalSplit) = (path("data/pretrain.txt"), path("tokenizer"), path("base"), 0.02)
+        (pretrain.training.steps, pretrain.training.batchSize, pretrain.training.learningRate) = (scale.pretrainSteps, 8, 2e-3)
+        (pretrain.training.schedule, pretrain.training.warmupSteps, pretrain.training.saveEvery) = (.cosine, 20, 100)
+        pretrain.training.seed = seed
+        try train("pretrain", pretrain) { try $0.run($1) }
+        let base = URL(fileURLWithPath: path("base"))
+        summary.modelParameters = try ModelDirectory.load(base).parameterCount
+        summary.pretrainingTokens = try Tokenizer(directory: base).encode(data.pretrainingText).count
+
+        var sft = SFTConfig()
+        (sft.model, sft.data, sft.out, sft.maxLength, sft.evalSplit) = (path("base"), path("data/demonstrations.jsonl"), path("sft"), 96, 0.05)
+        (sft.training.epochs, sft.training.batchSize, sft.training.learningRate) = (Double(scale.sftEpochs), 16, 1e-3)
+        (sft.training.schedule, sft.training.seed) = (.cosine, seed)
+        let sftRun = try train("sft", sft) { try $0.run($1) }
+
+        var complete = CompletionConfig()
+        (complete.model, complete.prompts, complete.n, complete.out) = (path("sft"), path("data/labeling_prompts.jsonl"), 4, path("feedback/completions.jsonl"))
+        (complete.temperature, complete.maxNewTokens, complete.batchPrompts, complete.seed) = (1, 32, 16, seed)
+        try stage("complete", complete) { config in _ = try config.run() }
+        try label()
+
+        var reward = RewardConfig()
+        (reward.model, reward.data, reward.out, reward.evalSplit) = (path("sft"), path("feedback/pairs.jsonl"), path("reward"), 0.1)
+        (reward.training.epochs, reward.training.batchSize, reward.training.learningRate, reward.training.seed) = (Double(scale.rewardEpochs), 8, 3e-4, seed)
+        summary.rewardHeldOutAccuracy = try train("reward", reward) { try $0.run($1) }.metrics["eval_accuracy"]
+
+        var ppo = PPOConfig()
+        (ppo.policy, ppo.reward, ppo.prompts) = (path("sft"), path("reward"), path("data/ppo_prompts.jsonl"))
+        (ppo.iterations, ppo.batchSize, ppo.miniBatches, ppo.ppoEpochs) = (scale.ppoIterations, scale.ppoBatchSize, 2, 4)
+        (ppo.learningRate, ppo.temperature, ppo.maxNewTokens, ppo.saveEvery, ppo.seed) = (1e-4, 1, 24, 20, seed)
+        var tuned = ppo
+        (tuned.out, tuned.ppo.klCoefficient) = (path("policy"), Float(klCoefficient))
+        let ppoRun = try train("ppo", tuned) { try $0.run($1) }
+        summary.ppoCurve = Self.curve(ppoRun)
+        var ablation = ppo
+        (ablation.out, ablation.ppo.klCoefficient) = (path("ablation-kl0"), 0)
+        let ablationRun = try train("ppo β=0", ablation) { try $0.run($1) }
+        summary.ablationCurve = Self.curve(ablationRun)
+
+        var dpo = DPOConfig()
+        (dpo.model, dpo.data, dpo.out, dpo.evalSplit, dpo.maxLength) = (path("sft"), path("feedback/pairs.jsonl"), path("dpo"), 0.05, 96)
+        (dpo.beta, dpo.training.epochs, dpo.training.batchSize, dpo.training.learningRate) = (0.1, scale.dpoEpochs, 16, 1e-4)
+        (dpo.training.schedule, dpo.training.warmupSteps, dpo.training.saveEvery, dpo.training.seed) = (.linear, 10, 100, seed)
+        let dpoRun = try train("dpo", dpo) { try $0.run($1) }
+        summary.dpoCurve = dpoRun.logHistory.compactMap { line in
+            guard let margin = line["rewards/margins"], let accuracy = line["rewards/accuracies"], let step = line["step"] else { return nil }
+            return DemoSummary.DPOPoint(step: Int(step), margin: margin, accuracy: accuracy)
+        }
+
+        try evaluate(prompts: data.evalPrompts.map(\.modelPrompt), training: [
+            DemoReport.sft: sftRun, DemoReport.policy: ppoRun, DemoReport.ablation: ablationRun, DemoReport.dpo: dpoRun,
+        ])
+        summary.totalSeconds = Date().timeIntervalSince(started)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(summary).write(to: URL(fileURLWithPath: path("summary.json")))
+        try Data(DemoReport.html(summary).utf8).write(to: URL(fileURLWithPath: path("report.html")))
+        return summary
+    }
+
+    // MARK: - Stages
+
+    /// What `DIR/stages/<name>.json` keeps of a finished stage, so a resumed demo can skip it.
+    struct StageRecord: Codable {
+        var stage: DemoSummary.Stage
+        var result: RunResult?
+    }
+
+    /// A training stage: the run with this pipeline's progress, resumed when an interrupted demo had begun it.
+    @discardableResult
+    private func train<Config: RunConfiguration>(_ name: String, _ config: Config,
+                                                 _ body: (Config, RunControl) throws -> RunResult) throws -> RunResult {
+        let begun = resume && FileManager.default.fileExists(atPath: config.out)
+        let control = RunControl(resume: begun, onEvent: onEvent)
+        return try record(name, command: config.commandLine) { try body(config, control) }!
+    }
+
+    /// A stage that is not a training run.
+    private func stage<Config: JobConfiguration>(_ name: String, _ config: Config, _ body: (Config) throws -> Void) throws {
+        _ = try record(name, command: config.commandLine) {
+            try body(config)
+            return nil
+        }
+    }
+
+    /// Runs a stage and records its duration and result; with `resume`, a stage finished by an earlier run is
+    /// skipped and its record read back.
+    private func record(_ name: String, command: String, _ body: () throws -> RunResult?) throws -> RunResult? {
+        let file = out.appendingPathComponent("stages/\(name).json")
+        if resume, let data = try? Data(contentsOf: file), let done = try? ConfigCoding.decode(StageRecord.self, from: data) {
+            log("\n[\(name)] done by an earlier run, skipped")
+            summary.stages.append(done.stage)
+            return done.result
+        }
+        log("\n[\(name)] $ \(command)")
+        let begun = Date()
+        PeakMemory.reset()
+        let result = try body()
+        let stage = DemoSummary.Stage(name: name, command: command, seconds: Date().timeIntervalSince(begun),
+                                      peakMemoryBytes: result?.peakMemoryBytes ?? PeakMemory.bytes)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try ConfigCoding.encode(StageRecord(stage: stage, result: result)).write(to: file)
+        summary.stages.append(stage)
+        return result
+    }
+
+    private func writeData(_ data: AssistantData) throws {
+        try Data(data.pretrainingText.utf8).write(to: URL(fileURLWithPath: path("data/pretrain.txt")))
+        struct SFTLine: Encodable { let prompt: String, completion: String }
+        try JSONLines.write(data.demonstrations.map { SFTLine(prompt: $0.prompt, completion: $0.completion) },
+                            to: URL(fileURLWithPath: path("data/demonstrations.jsonl")))
+        struct PromptLine: Encodable { let id: String, prompt: String }
+        for (name, prompts) in [("labeling", data.labelingPrompts), ("ppo", data.ppoPrompts), ("eval", data.evalPrompts)] {
+            try JSONLines.write(prompts.enumerated().map { PromptLine(id: "\(name)-\($0.offset)", prompt: $0.element.modelPrompt) },
+                                to: URL(fileURLWithPath: path("data/\(name)_prompts.jsonl")))
+        }
+        summary.demonstrations = data.demonstrations.count
+        summary.demonstrationMistakeRate = Double(data.demonstrations.filter {
+            Rubric.grade(prompt: $0.prompt, reply: $0.completion).score < 100
+        }.count) / Double(data.demonstrations.count)
+    }
+
+    /// Step 2's humans: the completions go into a feedback project, three simulated labelers rank them through the
+    /// store, and the consensus pairs (without labelers found unreliable) are exported.
+    private func label() throws {
+        let database = path("feedback/feedback.sqlite")
+        let project: Int64 = 1
+        _ = try record("project", command: "(POST /api/projects on `rlhf serve`)") {
+            let store = try FeedbackStore(path: database)
+            let created = try runAsync {
+                try await store.createProject(ProjectSettings(
+                    name: "rlhf demo", guidelines: "Rank the assistant's replies: correct, helpful and polite first.",
+                    criterion: "overall quality", labelersPerItem: 3))
+            }
+            guard created == project else { throw JobError("\(database) already holds other projects") }
+            return nil
+        }
+        try stage("import", FeedbackImportConfig(db: database, project: project, file: path("feedback/completions.jsonl"))) { config in
+            log("added \(try config.run()) items to project \(project)")
+        }
+        let (seed, panel) = (seed, SimulatedLabeler.demoPanel(flagsNonsense: scale.labelersFlagNonsense))
+        let store = try FeedbackStore(path: database)
+        _ = try record("label", command: "(three simulated labelers, one unreliable, rank every item through the feedback store)") {
+            _ = try runAsync { try await store.label(project: project, with: panel, seed: seed) }
+            return nil
+        }
+        let statsJob = FeedbackStatsConfig(db: database, project: project)
+        var stats = try statsJob.run()
+        try stage("stats", statsJob) { _ in log(Self.describe(stats)) }
+        (summary.labelingItems, summary.judgments, summary.agreement) = (stats.progress.items, stats.progress.submissions, stats.agreement)
+        summary.labelers = stats.labelers.map { quality in
+            DemoSummary.Labeler(name: quality.name, reliableBySimulation: panel.first { $0.name == quality.name }?.reliable ?? true,
+                                judgments: quality.submissions, tau: quality.tau, flaggedUnreliable: quality.unreliable)
+        }
+        stats = try runAsync { ProjectStats(ProjectAnalysis(snapshot: try await store.snapshot(project: project)).excludingUnreliable()) }
+        summary.agreementWithoutUnreliable = stats.agreement
+        var export = FeedbackExportConfig()
+        (export.db, export.project, export.format, export.excludeUnreliable, export.out) = (database, project, .pairs, true, path("feedback/pairs.jsonl"))
+        try stage("export", export) { config in
+            let lines = try config.run().count { $0 == UInt8(ascii: "\n") }
+            log("wrote \(lines) pairs lines to \(config.out)")
+        }
+        summary.preferencePairs = try JSONLines.records(URL(fileURLWithPath: path("feedback/pairs.jsonl"))).count
+    }
+
+    /// Progress, agreement and each labeler's τ, as `rlhf feedback stats` prints them.
+    static func describe(_ stats: ProjectStats) -> String {
+        let format = { (value: Double?) in value.map { String(format: "%.3f", $0) } ?? "–" }
+        return (["\(stats.progress.submissions)/\(stats.progress.submissionsNeeded) judgments, agreement (Krippendorff's α) \(format(stats.agreement))"]
+            + stats.labelers.map { "  \($0.name): \($0.submissions) judgments, τ \(format($0.tau))\($0.unreliable ? "  UNRELIABLE" : "")" })
+            .joined(separator: "\n")
+    }
+
+    /// Every model answers the evaluation prompts; the reward model's view and the hidden rubric's, with each tuned
+    /// model's training time and peak memory.
+    private func evaluate(prompts: [String], training: [String: RunResult]) throws {
+        var eval = EvalConfig()
+        (eval.model, eval.baseline, eval.reward, eval.prompts) = (path("policy"), path("sft"), path("reward"), path("data/eval_prompts.jsonl"))
+        (eval.maxNewTokens, eval.temperature, eval.samples, eval.seed) = (24, 1, scale.evalSamplesPerPrompt, seed)
+        let evaluation = RubricEvaluation(
+            prompts: prompts, tokenizer: try Tokenizer(directory: URL(fileURLWithPath: path("sft"))),
+            rewardModel: try ModelDirectory.loadRewardModel(URL(fileURLWithPath: path("reward"))), maxNewTokens: eval.maxNewTokens,
+            samplesPerPrompt: eval.samples, seed: seed)
+        let directory = out
+        let load = { (name: String) in try ModelDirectory.load(directory.appendingPathComponent(name)) }
+        // Always run, also when resuming: it is quick and reads every model as it now is.
+        let command = eval.commandLine + "  (and --model \(path("dpo")), \(path("ablation-kl0")))"
+        log("\n[eval] $ \(command)")
+        let begun = Date()
+        PeakMemory.reset()
+        (summary.results, summary.samples) = try evaluation.run(
+            sft: try load("sft"), tuned: [(DemoReport.policy, try load("policy")), (DemoReport.dpo, try load("dpo")),
+                                          (DemoReport.ablation, try load("ablation-kl0"))], sampleCount: 12)
+        summary.stages.append(DemoSummary.Stage(name: "eval", command: command, seconds: Date().timeIntervalSince(begun),
+                                                peakMemoryBytes: PeakMemory.bytes))
+        for index in summary.results.indices {
+            guard let run = training[summary.results[index].name] else { continue }
+            (summary.results[index].trainingSeconds, summary.results[index].peakMemoryBytes) = (run.seconds, run.peakMemoryBytes)
+        }
+    }
+
+    static func curve(_ run: RunResult) -> [DemoSummary.CurvePoint] {
+        run.logHistory.map { line in
+            DemoSummary.CurvePoint(iteration: Int(line["step"] ?? 0), score: line["objective/scores"] ?? .nan,
+                                   kl: line["objective/kl"] ?? .nan, rlhfReward: line["objective/rlhf_reward"] ?? .nan)
+        }
+    }
+}
