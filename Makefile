@@ -1,6 +1,8 @@
 # The two commands of the README: `make demo` (main job) and `make test`. Each installs what it needs.
 SWIFT ?= swift
 RLHF  := .build/release/rlhf
+# Optimised tensor kernels in every build of this checkout (see Package.swift).
+export RLHFKIT_DEVELOPMENT := 1
 
 .PHONY: demo test deps build release bench
 

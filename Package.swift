@@ -1,11 +1,20 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// The Makefile sets RLHFKIT_DEVELOPMENT: the tensor kernels are then built with -Ounchecked in release and -O in debug
+// (so the test suite's training runs stay fast). Unsafe flags would stop a package that depends on RLHFKit by version
+// from resolving, so without it (as a dependency) the package builds with SwiftPM's plain settings.
+let development = ProcessInfo.processInfo.environment["RLHFKIT_DEVELOPMENT"] != nil
+let tensorFlags: [SwiftSetting] = development
+    ? [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)), .unsafeFlags(["-O"], .when(configuration: .debug))]
+    : []
 
 let package = Package(
     name: "RLHFKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback"]),
+        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback", "Demo"]),
         .executable(name: "rlhf", targets: ["rlhf"]),
     ],
     dependencies: [
@@ -22,9 +31,7 @@ let package = Package(
         .target(
             name: "Tensor",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
-            // The kernels are optimised in debug builds too, so the test suite's training runs stay fast.
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
-                            .unsafeFlags(["-O"], .when(configuration: .debug))],
+            swiftSettings: tensorFlags,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
         .target(name: "NN", dependencies: ["Tensor"]),
@@ -54,6 +61,6 @@ let package = Package(
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Feedback", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor"]),
+        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment"]),
     ]
 )

@@ -77,7 +77,7 @@ public final class DemoPipeline {
         summary.pretrainingTokens = try Tokenizer(directory: base).encode(data.pretrainingText).count
 
         var sft = SFTConfig()
-        (sft.model, sft.data, sft.out, sft.maxLength, sft.evalSplit) = (path("base"), path("data/demonstrations.jsonl"), path("sft"), 96, 0.05)
+        (sft.model, sft.dataset.data, sft.out, sft.dataset.maxLength, sft.dataset.evalSplit) = (path("base"), path("data/demonstrations.jsonl"), path("sft"), 96, 0.05)
         (sft.training.epochs, sft.training.batchSize, sft.training.learningRate) = (Double(scale.sftEpochs), 16, 1e-3)
         (sft.training.schedule, sft.training.seed) = (.cosine, seed)
         let sftRun = try train("sft", sft) { try $0.run($1) }
@@ -89,7 +89,7 @@ public final class DemoPipeline {
         try label()
 
         var reward = RewardConfig()
-        (reward.model, reward.data, reward.out, reward.evalSplit) = (path("sft"), path("feedback/pairs.jsonl"), path("reward"), 0.1)
+        (reward.model, reward.dataset.data, reward.out, reward.dataset.evalSplit) = (path("sft"), path("feedback/pairs.jsonl"), path("reward"), 0.1)
         (reward.training.epochs, reward.training.batchSize, reward.training.learningRate, reward.training.seed) = (Double(scale.rewardEpochs), 8, 3e-4, seed)
         summary.rewardHeldOutAccuracy = try train("reward", reward) { try $0.run($1) }.metrics["eval_accuracy"]
 
@@ -107,9 +107,12 @@ public final class DemoPipeline {
         summary.ablationCurve = Self.curve(ablationRun)
 
         var dpo = DPOConfig()
-        (dpo.model, dpo.data, dpo.out, dpo.evalSplit, dpo.maxLength) = (path("sft"), path("feedback/pairs.jsonl"), path("dpo"), 0.05, 96)
+        (dpo.model, dpo.dataset.data, dpo.out, dpo.dataset.evalSplit, dpo.dataset.maxLength) = (path("sft"), path("feedback/pairs.jsonl"), path("dpo"), 0.05, 96)
         (dpo.beta, dpo.training.epochs, dpo.training.batchSize, dpo.training.learningRate) = (0.1, scale.dpoEpochs, 16, 1e-4)
         (dpo.training.schedule, dpo.training.warmupSteps, dpo.training.saveEvery, dpo.training.seed) = (.linear, 10, 100, seed)
+        if let tune = ProcessInfo.processInfo.environment["DEMO_DPO"]?.split(separator: ",").compactMap({ Double($0) }) {  // TEMPORARY tuning
+            (dpo.training.learningRate, dpo.beta, dpo.training.epochs, dpo.rpoAlpha) = (Float(tune[0]), Float(tune[1]), tune[2], Float(tune[3]))
+        }
         let dpoRun = try train("dpo", dpo) { try $0.run($1) }
         summary.dpoCurve = dpoRun.logHistory.compactMap { line in
             guard let margin = line["rewards/margins"], let accuracy = line["rewards/accuracies"], let step = line["step"] else { return nil }

@@ -101,8 +101,8 @@ final class DPOTests: XCTestCase {
         XCTAssertEqual(pairs.map(\.rejected), meta["rejected_ids"] as? [[Int]])
         for (loss, file) in [(DPOLossType.sigmoid, "expected.safetensors"), (.ipo, "expected-ipo.safetensors")] {
             var config = DPOConfig()
-            (config.model, config.data, config.out) = (Self.gpt2.path, fixture.appendingPathComponent("data.jsonl").path, try temporaryDirectory().path)
-            (config.loss, config.beta, config.evalSplit) = (loss, 0.1, 0)
+            (config.model, config.dataset.data, config.out) = (Self.gpt2.path, fixture.appendingPathComponent("data.jsonl").path, try temporaryDirectory().path)
+            (config.loss, config.beta, config.dataset.evalSplit) = (loss, 0.1, 0)
             (config.training.steps, config.training.batchSize, config.training.learningRate) = (1, 3, 0.1)
             (config.training.optimizer, config.training.schedule, config.training.maxGradNorm, config.training.shuffle) = (.sgd, .constant, 0, false)
             let result = try config.run()
@@ -125,7 +125,7 @@ final class DPOTests: XCTestCase {
         let data = Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl").path
         func config(precompute: Bool, out: URL) -> DPOConfig {
             var config = DPOConfig()
-            (config.model, config.data, config.out, config.evalSplit, config.precomputeRef) = (Self.gpt2.path, data, out.path, 0.1, precompute)
+            (config.model, config.dataset.data, config.out, config.dataset.evalSplit, config.precomputeRef) = (Self.gpt2.path, data, out.path, 0.1, precompute)
             (config.training.steps, config.training.batchSize, config.training.learningRate, config.training.saveEvery) = (6, 8, 1e-3, 2)
             return config
         }
@@ -159,7 +159,7 @@ final class DPOTests: XCTestCase {
     /// rewards are 0), the base weights never change, and the policy learns to prefer the chosen completions.
     func testLoRADPOLearnsThePreferencesAgainstTheBase() throws {
         var config = DPOConfig()
-        (config.model, config.data, config.out, config.evalSplit) = (Self.gpt2.path, Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl").path,
+        (config.model, config.dataset.data, config.out, config.dataset.evalSplit) = (Self.gpt2.path, Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl").path,
                                                                      try temporaryDirectory().path, 0.25)
         (config.training.steps, config.training.batchSize, config.training.learningRate, config.beta) = (30, 8, 2e-2, 0.5)
         (config.lora.rank, config.lora.targets, config.lora.dropout) = (8, ["c_attn", "c_fc"], 0)

@@ -84,11 +84,6 @@ final class CLITests: XCTestCase {
     private static let sftData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("AlignmentTests/Fixtures/sft-sgd-step/data.jsonl")
 
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 
     private func sftArguments(out: URL) -> [String] {
         ["sft", "--model", Self.fixtures.appendingPathComponent("tiny-qwen2").path, "--data", Self.sftData.path,
@@ -329,49 +324,5 @@ final class CLITests: XCTestCase {
         let resumed = try runRLHF(["demo", "--quick", "--out", out.path, "--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(resumed.stderr.components(separatedBy: "done by an earlier run, skipped").count - 1, stages.count - 1)
-    }
-
-    private func runRLHF(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent("rlhf")
-        process.arguments = arguments
-        let (out, err) = (Pipe(), Pipe())
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
-
-    /// Starts `rlhf arguments` and kills it with SIGKILL as soon as `condition` holds (polled every 2 ms); fails if
-    /// the run ended first.
-    private func killRLHF(_ arguments: [String], when condition: () throws -> Bool) throws {
-        let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent("rlhf")
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while try !condition(), Date() < deadline {
-            usleep(2_000)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the run must still be going when killed")
-    }
-
-    private func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
-
-    private var productsDirectory: URL {
-        #if os(macOS)
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            return bundle.bundleURL.deletingLastPathComponent()
-        }
-        fatalError("no .xctest bundle")
-        #else
-        return Bundle.main.bundleURL
-        #endif
     }
 }

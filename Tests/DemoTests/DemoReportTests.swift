@@ -8,7 +8,7 @@ final class DemoReportTests: XCTestCase {
         func result(_ name: String, rubric: Double, reward: Double, kl: Double) -> DemoSummary.ModelResult {
             .init(name: name, rubric: rubric, correctness: rubric / 100, helpfulness: 0.9, harmlessness: 1,
                   arithmeticAccuracy: rubric / 160, meanReward: reward, winRateOverSFT: 0.5, klPerTokenToSFT: kl,
-                  meanLength: 12.25, distinct2: 0.8, repetitionRate: 0.05)
+                  meanLength: 12.25, distinct2: 0.8, repetitionRate: 0.05, trainingSeconds: rubric, peakMemoryBytes: 300 * 1_048_576)
         }
         func curve(_ scores: [Double]) -> [DemoSummary.CurvePoint] {
             scores.enumerated().map { .init(iteration: $0 + 1, score: $1, kl: 0.01 * Double($0), rlhfReward: $1) }
@@ -19,6 +19,7 @@ final class DemoReportTests: XCTestCase {
         summary.klBudgetPerToken = 0.05
         summary.results = [result("sft", rubric: 60, reward: 0.1, kl: 0),
                            result("policy", rubric: policyRubric, reward: 0.9, kl: policyKL),
+                           result("dpo", rubric: 70, reward: 0.7, kl: 0.1),
                            result("ablation-kl0", rubric: 55, reward: 2.5, kl: 0.4)]
         summary.ppoCurve = curve([0.1, 0.4, 0.7, 0.9])
         summary.ablationCurve = curve([0.2, 1.5, 2.5])
@@ -62,7 +63,7 @@ final class DemoReportTests: XCTestCase {
         // Nil τ and every model's reply with its rubric score.
         XCTAssertTrue(html.contains("<td>–</td>"))
         XCTAssertTrue(html.contains("7-3 is 4 &amp; 9-4 is 5"))
-        // Replies follow the results' order: SFT, PPO policy, ablation.
+        // Replies follow the results' order: SFT, PPO policy, ablation (the DPO policy has no sample here).
         let replyOrder = ["&lt;script", "&lt;img", "7-3 is 4"].map { html.range(of: $0)?.lowerBound }
         XCTAssertEqual(replyOrder.compactMap { $0 }, replyOrder.compactMap { $0 }.sorted())
         XCTAssertEqual(replyOrder.compactMap { $0 }.count, 3)
@@ -109,15 +110,18 @@ final class DemoReportTests: XCTestCase {
     func testTableHasARowPerMetricAndAColumnPerModel() {
         let lines = DemoReport.table(summary()).split(separator: "\n").map(String.init)
         let cells = { (line: String) in line.split(separator: #/ {2,}/#).map { $0.trimmingCharacters(in: .whitespaces) } }
-        XCTAssertEqual(cells(lines[0]), ["metric", "SFT", "PPO policy", "β=0 ablation"])
+        XCTAssertEqual(cells(lines[0]), ["metric", "SFT", "PPO policy", "DPO policy", "β=0 ablation"])
         let labels = ["rubric score", "correctness", "helpfulness", "harmlessness", "arithmetic accuracy", "mean reward",
-                      "win rate over SFT", "KL per token to SFT", "mean length", "distinct-2", "repetition rate"]
+                      "win rate over SFT", "KL per token to SFT", "mean length", "distinct-2", "repetition rate",
+                      "training time (s)", "peak memory (MB)"]
         let rows = lines.filter { line in labels.contains { line.hasPrefix($0) } }.map(cells)
         XCTAssertEqual(rows.map(\.first), labels)
-        XCTAssertTrue(rows.allSatisfy { $0.count == 4 }, "\(rows)")
-        XCTAssertEqual(rows[0], ["rubric score", "60.0", "80.0", "55.0"])
-        XCTAssertEqual(rows[4], ["arithmetic accuracy", "37.5%", "50.0%", "34.4%"])
-        XCTAssertEqual(rows[7], ["KL per token to SFT", "0.0000", "0.0200", "0.4000"])
+        XCTAssertTrue(rows.allSatisfy { $0.count == 5 }, "\(rows)")
+        XCTAssertEqual(rows[0], ["rubric score", "60.0", "80.0", "70.0", "55.0"])
+        XCTAssertEqual(rows[4], ["arithmetic accuracy", "37.5%", "50.0%", "43.8%", "34.4%"])
+        XCTAssertEqual(rows[7], ["KL per token to SFT", "0.0000", "0.0200", "0.1000", "0.4000"])
+        XCTAssertEqual(rows[11], ["training time (s)", "60", "80", "70", "55"])
+        XCTAssertEqual(rows[12], ["peak memory (MB)", "300", "300", "300", "300"])
         // Columns are aligned: every row is as wide as the header.
         XCTAssertEqual(Set(([lines[0]] + lines.filter { line in labels.contains { line.hasPrefix($0) } }).map(\.count)).count, 1)
     }
@@ -125,6 +129,7 @@ final class DemoReportTests: XCTestCase {
     func testVerdictReportsGainAgainstRequirementAndKLAgainstBudget() {
         let passing = DemoReport.table(summary())
         XCTAssertTrue(passing.contains("rubric score +20.0 points over SFT (required +15.0: met)"), passing)
+        XCTAssertTrue(passing.contains("DPO +10.0 points over SFT (beats SFT), KL per token 0.1000."), passing)
         XCTAssertTrue(passing.contains("KL per token to SFT 0.0200 (budget 0.0500: within)"), passing)
         XCTAssertTrue(DemoReport.html(summary()).contains("+20.0 points over SFT"))
 

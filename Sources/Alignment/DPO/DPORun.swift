@@ -5,7 +5,7 @@ import Tokenizer
 
 /// Direct preference optimisation of a policy on preference pairs, as `rlhf dpo` runs it. Defaults follow TRL's
 /// DPOConfig.
-public struct DPOConfig: RunConfiguration, GradientRunConfiguration {
+public struct DPOConfig: DatasetRunConfiguration {
     public static let command = "dpo"
     public static var resumeInsensitiveKeys: Set<String> { TrainingConfig.resumeInsensitiveKeys }
 
@@ -13,18 +13,13 @@ public struct DPOConfig: RunConfiguration, GradientRunConfiguration {
     public var model = ""
     /// A LoRA adapter of `model` to train further; the reference is then `model` with a frozen copy of it.
     public var adapter: String? = nil
-    /// Preference pairs (JSONL): {"prompt", "chosen", "rejected"} as text (`rlhf feedback export --format pairs`
-    /// writes these) or as lists of messages (conversational), or HH-RLHF transcripts.
-    public var data = ""
     /// The policy (adapters merged; with LoRA also unmerged in OUT/adapter), metrics and checkpoints go here.
     public var out = ""
-    /// Held-out pairs (JSONL) instead of `evalSplit`.
-    public var evalData: String? = nil
-    /// Fraction of the pairs held out for evaluation.
-    public var evalSplit = 0.05
-    /// Prompt + completion are cut to this many tokens (the completion loses its end; pairs whose prompt alone
-    /// is this long are dropped, as TRL's keep_start truncation does).
-    public var maxLength = 1024
+    /// Preference pairs (JSONL): {"prompt", "chosen", "rejected"} as text (`rlhf feedback export --format pairs`
+    /// writes these) or as lists of messages (conversational), or HH-RLHF transcripts. Prompt + completion are cut to
+    /// `maxLength` tokens (the completion loses its end; pairs whose prompt alone is that long are dropped, as TRL's
+    /// keep_start truncation does).
+    public var dataset = DatasetConfig(evalSplit: 0.05, maxLength: 1024)
     /// The loss: sigmoid (DPO), ipo, hinge or robust.
     public var loss = DPOLossType.sigmoid
     public var beta: Float = 0.1
@@ -42,17 +37,11 @@ public struct DPOConfig: RunConfiguration, GradientRunConfiguration {
     public init() {}
 
     public func validate() throws {
-        try Check.required(model, "model")
-        try Check.required(data, "data")
-        try Check.required(out, "out")
-        try Check.fraction(evalSplit, "eval_split")
-        if maxLength < 2 { throw JobError("max_length must be at least 2 (got \(maxLength))") }
+        try validateDatasetRun()
         try Check.positive(beta, "beta")
         if !(0..<0.5).contains(labelSmoothing) { throw JobError("label_smoothing must be in [0, 0.5) (got \(labelSmoothing))") }
         if labelSmoothing > 0, loss != .robust { throw JobError("label_smoothing applies to the robust loss only (as in TRL 1.16)") }
         try Check.nonNegative(rpoAlpha, "rpo_alpha")
-        try training.validate()
-        try lora.validate()
     }
 
     public var lossFunction: DPOLoss { DPOLoss(type: loss, beta: beta, labelSmoothing: labelSmoothing, rpoAlpha: rpoAlpha) }
@@ -60,8 +49,14 @@ public struct DPOConfig: RunConfiguration, GradientRunConfiguration {
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
         let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model))
-        let (train, eval, dropped) = try PreferenceData.load(data: data, evalData: evalData, evalSplit: evalSplit, seed: training.seed,
-                                                             maxLength: maxLength, tokenizer: tokenizer)
+        var dropped = 0
+        let (train, eval) = try dataset.split(seed: training.seed) { file in
+            try PreferencePair.load(URL(fileURLWithPath: file)).compactMap { pair in
+                let cut = try pair.tokenized(with: tokenizer).truncated(to: dataset.maxLength)
+                if cut == nil { dropped += 1 }
+                return cut
+            }
+        }
         let models = try PolicyModels.load(model: model, adapter: adapter, lora: lora, seed: training.seed)
         session.log("dpo (\(loss.rawValue), β \(beta)): \(train.count) training / \(eval.count) held-out pairs"
                     + (dropped > 0 ? ", \(dropped) dropped (prompt longer than max_length)" : "")
@@ -69,25 +64,5 @@ public struct DPOConfig: RunConfiguration, GradientRunConfiguration {
         let trainer = try DPOTrainer(models: models, reference: try models.makeReference(), train: train, eval: eval, loss: lossFunction,
                                      config: training, precompute: precomputeRef, padID: tokenizer.paddingID)
         return try session.train(gradientDescent: trainer, training: training, examples: train.count) { try models.saveFinal(to: $0) }
-    }
-}
-
-/// Preference pairs tokenized and split for DPO.
-enum PreferenceData {
-    static func load(data: String, evalData: String?, evalSplit: Double, seed: UInt64, maxLength: Int,
-                     tokenizer: Tokenizer) throws -> (train: [TokenizedPreference], eval: [TokenizedPreference], dropped: Int) {
-        var dropped = 0
-        let tokenize = { (file: String) throws -> [TokenizedPreference] in
-            try PreferencePair.load(URL(fileURLWithPath: file)).compactMap { pair in
-                let cut = try pair.tokenized(with: tokenizer).truncated(to: maxLength)
-                if cut == nil { dropped += 1 }
-                return cut
-            }
-        }
-        let pairs = try tokenize(data)
-        var (train, eval) = heldOut(pairs, fraction: evalData == nil ? evalSplit : 0, seed: seed)
-        if let evalData { eval = try tokenize(evalData) }
-        guard !train.isEmpty else { throw JobError("\(data): no training pairs left (try a larger max_length)") }
-        return (train, eval, dropped)
     }
 }

@@ -5,7 +5,7 @@ import Tokenizer
 
 /// KTO on unpaired thumbs-up/down feedback, as `rlhf kto` runs it: no reward model and no pairs needed. Defaults
 /// follow TRL's KTOConfig.
-public struct KTOConfig: RunConfiguration, GradientRunConfiguration {
+public struct KTOConfig: DatasetRunConfiguration {
     public static let command = "kto"
     public static var resumeInsensitiveKeys: Set<String> { TrainingConfig.resumeInsensitiveKeys }
 
@@ -13,16 +13,10 @@ public struct KTOConfig: RunConfiguration, GradientRunConfiguration {
     public var model = ""
     /// A LoRA adapter of `model` to train further; the reference is then `model` with a frozen copy of it.
     public var adapter: String? = nil
+    public var out = ""
     /// Feedback (JSONL) {"prompt", "completion", "label": true|false}, as `rlhf feedback export --format thumbs`
     /// writes it; preference pairs are read as a desirable chosen and an undesirable rejected completion.
-    public var data = ""
-    public var out = ""
-    /// Held-out feedback (JSONL) instead of `evalSplit`.
-    public var evalData: String? = nil
-    /// Fraction of the examples held out for evaluation.
-    public var evalSplit = 0.05
-    /// Prompt + completion are cut to this many tokens.
-    public var maxLength = 1024
+    public var dataset = DatasetConfig(evalSplit: 0.05, maxLength: 1024)
     public var beta: Float = 0.1
     /// λ_D: the weight of desirable examples; the KTO paper advises λ_D·n_D / (λ_U·n_U) between 1 and 4/3.
     public var desirableWeight: Float = 1
@@ -37,17 +31,11 @@ public struct KTOConfig: RunConfiguration, GradientRunConfiguration {
     public init() {}
 
     public func validate() throws {
-        try Check.required(model, "model")
-        try Check.required(data, "data")
-        try Check.required(out, "out")
-        try Check.fraction(evalSplit, "eval_split")
-        if maxLength < 2 { throw JobError("max_length must be at least 2 (got \(maxLength))") }
+        try validateDatasetRun()
         try Check.positive(beta, "beta")
         try Check.positive(desirableWeight, "desirable_weight")
         try Check.positive(undesirableWeight, "undesirable_weight")
-        try training.validate()
         if training.batchSize < 2 { throw JobError("batch_size must be at least 2: KTO's reference point pairs each example with another") }
-        try lora.validate()
     }
 
     public var lossFunction: KTOLoss { KTOLoss(beta: beta, desirableWeight: desirableWeight, undesirableWeight: undesirableWeight) }
@@ -55,15 +43,13 @@ public struct KTOConfig: RunConfiguration, GradientRunConfiguration {
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
         let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model))
-        let load = { (file: String) throws -> [KTOExample] in
+        let (train, eval) = try dataset.split(seed: training.seed) { file in
             KTOExample.examples(try Self.feedback(file).map { example in
                 let (prompt, completion) = try example.tokenized(with: tokenizer)
-                return (prompt, Array(completion.prefix(max(1, maxLength - prompt.count))), example.label)
+                return (prompt, Array(completion.prefix(max(1, dataset.maxLength - prompt.count))), example.label)
             }, batchSize: training.batchSize)
         }
-        var (train, eval) = heldOut(try load(data), fraction: evalData == nil ? evalSplit : 0, seed: training.seed)
-        if let evalData { eval = try load(evalData) }
-        guard train.count >= 2 else { throw JobError("\(data): KTO needs at least 2 training examples") }
+        guard train.count >= 2 else { throw JobError("\(dataset.data): KTO needs at least 2 training examples") }
         let models = try PolicyModels.load(model: model, adapter: adapter, lora: lora, seed: training.seed)
         let desirable = train.filter(\.desirable).count
         session.log("kto (β \(beta)): \(train.count) training examples (\(desirable) desirable, \(train.count - desirable) undesirable), "

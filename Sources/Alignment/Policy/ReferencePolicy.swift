@@ -78,6 +78,12 @@ public struct PolicyModels {
     /// The adapters trained instead of the base weights (LoRA mode), nil when every weight trains.
     public let adapters: LoRAAdapters?
 
+    /// `directory` is where the policy came from: its tokenizer files go with saved models, and a separate
+    /// reference is loaded from it.
+    public init(directory: URL, policy: any CausalLanguageModel, adapters: LoRAAdapters?) {
+        (self.directory, self.policy, self.adapters) = (directory, policy, adapters)
+    }
+
     /// `adapter`: a PEFT directory to continue training (its rank wins; `lora` must then be off). Otherwise
     /// `lora.rank > 0` attaches fresh adapters.
     public static func load(model: String, adapter: String?, lora: LoRAConfig, seed: UInt64) throws -> PolicyModels {

@@ -5,7 +5,7 @@ import Tensor
 import Tokenizer
 
 /// A reward model (step 2 of RLHF), as `rlhf reward train` trains it.
-public struct RewardConfig: RunConfiguration {
+public struct RewardConfig: DatasetRunConfiguration {
     public static let command = "reward train"
     public static var resumeInsensitiveKeys: Set<String> { TrainingConfig.resumeInsensitiveKeys }
 
@@ -18,15 +18,12 @@ public struct RewardConfig: RunConfiguration {
 
     /// The backbone (typically the SFT model) or an existing *ForSequenceClassification checkpoint.
     public var model = ""
-    /// Pairs {"prompt", "chosen", "rejected", "margin"?} or HH-RLHF transcripts (pairwise); {"prompt",
-    /// "completion", "label"} (classifier).
-    public var data = ""
     public var out = ""
     public var objective = Objective.pairwise
-    /// Prompt + completion are cut to this many tokens.
-    public var maxLength = 512
-    /// Fraction of groups (a prompt with its pairs) held out for evaluation (accuracy).
-    public var evalSplit = 0.1
+    /// Pairs {"prompt", "chosen", "rejected", "margin"?} or HH-RLHF transcripts (pairwise); {"prompt",
+    /// "completion", "label"} (classifier). `evalSplit` holds out groups (a prompt with its pairs); prompt +
+    /// completion are cut to `maxLength` tokens.
+    public var dataset = DatasetConfig(evalSplit: 0.1, maxLength: 512)
     /// Counts groups: a run of consecutive lines with one prompt (one labeled item's pairs), scored together.
     public var training = TrainingConfig(learningRate: 1e-5)
     public var lora = LoRAConfig()
@@ -34,31 +31,24 @@ public struct RewardConfig: RunConfiguration {
 
     public init() {}
 
-    public func validate() throws {
-        try Check.required(model, "model")
-        try Check.required(data, "data")
-        try Check.required(out, "out")
-        if maxLength < 2 { throw JobError("max_length must be at least 2 (got \(maxLength))") }
-        try Check.fraction(evalSplit, "eval_split")
-        try training.validate()
-        try lora.validate()
-    }
+    public func validate() throws { try validateDatasetRun() }
 
     /// Trains the reward model and writes it to `out` as a transformers *ForSequenceClassification directory; after
     /// pairwise training the head is rescaled so training rewards have mean 0 and standard deviation 1. With LoRA
     /// the adapters are merged into the saved model.
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let modelDirectory = URL(fileURLWithPath: model), dataURL = URL(fileURLWithPath: data)
+        let modelDirectory = URL(fileURLWithPath: model)
         let tokenizer = try Tokenizer(directory: modelDirectory)
-        let groups: [RewardGroup]
-        switch objective {
-        case .pairwise: groups = try RewardGroup.groups(try PreferencePair.load(dataURL), tokenizer: tokenizer, maxLength: maxLength)
-        case .classifier: groups = try RewardGroup.groups(try LabeledCompletion.load(dataURL), tokenizer: tokenizer, maxLength: maxLength)
+        let (train, eval) = try dataset.split(seed: training.seed) { file -> [RewardGroup] in
+            let url = URL(fileURLWithPath: file)
+            switch objective {
+            case .pairwise: return try RewardGroup.groups(try PreferencePair.load(url), tokenizer: tokenizer, maxLength: dataset.maxLength)
+            case .classifier: return try RewardGroup.groups(try LabeledCompletion.load(url), tokenizer: tokenizer, maxLength: dataset.maxLength)
+            }
         }
         let rewardModel = try ModelDirectory.loadRewardModel(modelDirectory, seed: training.seed)
         rewardModel.padTokenID = tokenizer.padTokenID
-        let (train, eval) = heldOut(groups, fraction: evalSplit, seed: training.seed)
         session.log("reward (\(objective.rawValue)): \(train.count) training / \(eval.count) held-out groups, "
                     + "\(train.reduce(0) { $0 + $1.comparisons.count }) training comparisons")
         let adapters = try lora.attach(to: rewardModel.backbone, baseModel: model, seed: training.seed)

@@ -49,6 +49,4 @@ public protocol GradientRunConfiguration: RunConfiguration {
     var training: TrainingConfig { get set }
 }
 
-extension SFTConfig: GradientRunConfiguration {}
 extension PretrainConfig: GradientRunConfiguration {}
-extension RewardConfig: GradientRunConfiguration {}

@@ -28,8 +28,12 @@ struct RunSession<Config: RunConfiguration> {
     init(_ config: Config, _ control: RunControl) throws {
         try config.validate()
         (self.config, self.control, output) = (config, control, URL(fileURLWithPath: config.out))
-        if !control.resume, CheckpointStore(output: output).holdsRun {
+        let store = CheckpointStore(output: output)
+        if !control.resume, store.holdsRun {
             throw JobError("\(output.path) already holds a training run: resume it, or choose another output directory")
+        }
+        if control.resume, let checkpoint = store.latest() {
+            try TrainingLoop.checkResume(config, against: checkpoint, allowChange: control.allowConfigChange)
         }
         PeakMemory.reset()
     }

@@ -5,23 +5,17 @@ import NN
 import Tokenizer
 
 /// Supervised fine-tuning on demonstrations (step 1 of RLHF), as `rlhf sft` runs it.
-public struct SFTConfig: RunConfiguration {
+public struct SFTConfig: DatasetRunConfiguration {
     public static let command = "sft"
     public static var resumeInsensitiveKeys: Set<String> { TrainingConfig.resumeInsensitiveKeys }
 
     /// The model to fine-tune: a Hugging Face directory with its tokenizer.
     public var model = ""
-    /// Demonstrations (JSONL): {"prompt", "completion"} (loss on the completion and EOS) or {"messages": [...]}
-    /// rendered with the chat template (loss on assistant turns).
-    public var data = ""
     /// Where the model, metrics.jsonl and checkpoints go.
     public var out = ""
-    /// Held-out demonstrations (JSONL) instead of `evalSplit`.
-    public var evalData: String? = nil
-    /// Examples are cut to this many tokens.
-    public var maxLength = 1024
-    /// Fraction of the demonstrations held out for evaluation.
-    public var evalSplit = 0.05
+    /// Demonstrations (JSONL): {"prompt", "completion"} (loss on the completion and EOS) or {"messages": [...]}
+    /// rendered with the chat template (loss on assistant turns).
+    public var dataset = DatasetConfig(evalSplit: 0.05, maxLength: 1024)
     /// Pack training examples into `maxLength` sequences (attention crosses example boundaries).
     public var packing = false
     public var training = TrainingConfig(learningRate: 2e-5)
@@ -30,38 +24,29 @@ public struct SFTConfig: RunConfiguration {
 
     public init() {}
 
-    public func validate() throws {
-        try Check.required(model, "model")
-        try Check.required(data, "data")
-        try Check.required(out, "out")
-        if maxLength < 2 { throw JobError("max_length must be at least 2 (got \(maxLength))") }
-        try Check.fraction(evalSplit, "eval_split")
-        try training.validate()
-        try lora.validate()
-    }
+    public func validate() throws { try validateDatasetRun() }
 
     /// Fine-tunes `model` and writes it (or, with LoRA, the adapter) to `out`.
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let demonstrations = try Demonstration.load(URL(fileURLWithPath: data))
-        let held = try evalData.map { try Demonstration.load(URL(fileURLWithPath: $0)) }
+        let (demonstrations, held) = try dataset.split(seed: training.seed) { try Demonstration.load(URL(fileURLWithPath: $0)) }
         let modelDirectory = URL(fileURLWithPath: model)
         let network = try ModelDirectory.load(modelDirectory)
         let tokenizer = try Tokenizer(directory: modelDirectory)
-        var prepared = try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: maxLength,
-                                           evalFraction: held == nil ? evalSplit : 0, seed: training.seed, packing: packing)
-        if let held {
-            prepared.eval = try SFTData.prepare(held, tokenizer: tokenizer, maxLength: maxLength, evalFraction: 0,
-                                                seed: training.seed, packing: false).train
+        let prepare = { (demonstrations: [Demonstration], packing: Bool) in
+            try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: dataset.maxLength, evalFraction: 0, seed: training.seed,
+                                packing: packing)
         }
-        guard !prepared.train.isEmpty else { throw JobError("\(data): no training examples left (try a larger max_length)") }
+        var prepared = try prepare(demonstrations, packing)
+        prepared.eval = try prepare(held, false).train
+        guard !prepared.train.isEmpty else { throw JobError("\(dataset.data): no training examples left (try a larger max_length)") }
         let adapters = try lora.attach(to: network, baseModel: model, seed: training.seed)
         if let adapters {
             session.log("lora: \(adapters.layers.count) adapters on \(adapters.targets.joined(separator: ",")), "
                         + "\(adapters.parameterCount) trainable parameters of \(network.parameterCount)")
         }
         session.log("sft: \(prepared.train.count) training / \(prepared.eval.count) held-out examples"
-                    + (prepared.truncated > 0 ? ", \(prepared.truncated) truncated to \(maxLength) tokens" : ""))
+                    + (prepared.truncated > 0 ? ", \(prepared.truncated) truncated to \(dataset.maxLength) tokens" : ""))
         let trainer = SFTTrainer(model: network, train: prepared.train, eval: prepared.eval, padID: tokenizer.paddingID,
                                  config: training, tokenizerDirectory: modelDirectory, adapters: adapters)
         return try session.train(gradientDescent: trainer, training: training, examples: prepared.train.count) { try trainer.saveModel(to: $0) }

@@ -97,7 +97,7 @@ public struct TrainingLoop {
         let changes = try config.changes(from: stored)
         guard changes.isEmpty || allowChange else {
             throw JobError("resume refused: the run in \(checkpoint.deletingLastPathComponent().path) was made with other settings ("
-                           + changes.joined(separator: ", ") + "); pass allow-config-change to resume anyway")
+                           + changes.joined(separator: ", ") + "); allow the change (--allow-config-change) to resume anyway")
         }
     }
 }

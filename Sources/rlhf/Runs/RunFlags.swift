@@ -158,3 +158,25 @@ struct LoggingFlags: ParsableArguments {
 
 extension TrainingConfig.OptimizerKind: ExpressibleByArgument {}
 extension TrainingConfig.ScheduleKind: ExpressibleByArgument {}
+
+/// `--data`, `--eval-data`, `--eval-split`, `--max-length`, with the run's defaults in `--help`.
+struct DatasetFlags<Config: DatasetRunConfiguration>: ParsableArguments {
+    @Option(help: "Training data (JSONL).")
+    var data: String?
+
+    @Option(help: "Held-out data (JSONL) instead of --eval-split.")
+    var evalData: String?
+
+    @Option(help: help("Fraction of the data held out for evaluation.", default: Config().dataset.evalSplit))
+    var evalSplit: Double?
+
+    @Option(help: help("Truncate prompt + completion to this many tokens.", default: Config().dataset.maxLength))
+    var maxLength: Int?
+
+    func apply(to config: inout DatasetConfig) {
+        set(&config.data, data)
+        set(&config.evalData, evalData)
+        set(&config.evalSplit, evalSplit)
+        set(&config.maxLength, maxLength)
+    }
+}

@@ -2,16 +2,17 @@ import Alignment
 import Foundation
 
 /// Renders training events: a progress line on a terminal, a line every tenth of the run otherwise.
-struct TrainingReporter {
+final class TrainingReporter {
     let progress = ProgressLine(enabled: true)
-    let started = Date()
+    /// When the current run started (a pipeline's runs each report their own elapsed time).
+    private var started = Date()
 
     func handle(_ event: RunEvent) -> Bool {
         switch event {
         case .message(let text):
             log(text)
         case .started:
-            break
+            started = Date()
         case .stepEnded(let step, let total, let metrics):
             let elapsed = Date().timeIntervalSince(started)
             let (name, value) = metrics["objective/scores"].map { ("score", $0) } ?? ("loss", metrics["loss"] ?? 0)

@@ -21,11 +21,7 @@ struct DPOCommand: ParsableCommand {
 
     @Option(help: "The policy to train (typically the SFT model).") var model: String?
     @Option(help: "Train this LoRA adapter of --model further; the reference is --model with a frozen copy of it.") var adapter: String?
-    @Option(help: "Preference pairs (JSONL).") var data: String?
     @Option(help: "Output directory.") var out: String?
-    @Option(help: "Held-out pairs (JSONL) instead of --eval-split.") var evalData: String?
-    @Option(help: help("Fraction of the pairs held out for evaluation.", default: defaults.evalSplit)) var evalSplit: Double?
-    @Option(help: help("Truncate prompt + completion to this many tokens.", default: defaults.maxLength)) var maxLength: Int?
     @Option(help: help("sigmoid (DPO), ipo, hinge or robust.", default: defaults.loss)) var loss: DPOLossType?
     @Option(help: help("β: how far the policy may move from the reference.", default: defaults.beta)) var beta: Float?
     @Option(help: help("Label smoothing ε of the robust loss, in [0, 0.5).", default: defaults.labelSmoothing)) var labelSmoothing: Float?
@@ -33,6 +29,7 @@ struct DPOCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: help("Score every pair with the reference once before training (--no-precompute-ref: in every step).",
                                              default: defaults.precomputeRef))
     var precomputeRef: Bool?
+    @OptionGroup var dataset: DatasetFlags<DPOConfig>
     @OptionGroup var training: TrainingFlags<DPOConfig>
     @OptionGroup var lora: LoRAFlags
     @OptionGroup var logging: LoggingFlags
@@ -42,16 +39,13 @@ struct DPOCommand: ParsableCommand {
         let config: DPOConfig = try job.configuration { config in
             set(&config.model, model)
             set(&config.adapter, adapter)
-            set(&config.data, data)
             set(&config.out, out)
-            set(&config.evalData, evalData)
-            set(&config.evalSplit, evalSplit)
-            set(&config.maxLength, maxLength)
             set(&config.loss, loss)
             set(&config.beta, beta)
             set(&config.labelSmoothing, labelSmoothing)
             set(&config.rpoAlpha, rpoAlpha)
             set(&config.precomputeRef, precomputeRef)
+            dataset.apply(to: &config.dataset)
             training.apply(to: &config.training)
             lora.apply(to: &config.lora)
             logging.apply(to: &config.logging)
@@ -76,16 +70,13 @@ struct KTOCommand: ParsableCommand {
 
     @Option(help: "The policy to train (typically the SFT model).") var model: String?
     @Option(help: "Train this LoRA adapter of --model further; the reference is --model with a frozen copy of it.") var adapter: String?
-    @Option(help: "Feedback (JSONL).") var data: String?
     @Option(help: "Output directory.") var out: String?
-    @Option(help: "Held-out feedback (JSONL) instead of --eval-split.") var evalData: String?
-    @Option(help: help("Fraction of the examples held out for evaluation.", default: defaults.evalSplit)) var evalSplit: Double?
-    @Option(help: help("Truncate prompt + completion to this many tokens.", default: defaults.maxLength)) var maxLength: Int?
     @Option(help: help("β.", default: defaults.beta)) var beta: Float?
     @Option(help: help("Weight of desirable examples.", default: defaults.desirableWeight)) var desirableWeight: Float?
     @Option(help: help("Weight of undesirable examples.", default: defaults.undesirableWeight)) var undesirableWeight: Float?
     @Flag(inversion: .prefixedNo, help: help("Score every example with the reference once before training.", default: defaults.precomputeRef))
     var precomputeRef: Bool?
+    @OptionGroup var dataset: DatasetFlags<KTOConfig>
     @OptionGroup var training: TrainingFlags<KTOConfig>
     @OptionGroup var lora: LoRAFlags
     @OptionGroup var logging: LoggingFlags
@@ -95,15 +86,12 @@ struct KTOCommand: ParsableCommand {
         let config: KTOConfig = try job.configuration { config in
             set(&config.model, model)
             set(&config.adapter, adapter)
-            set(&config.data, data)
             set(&config.out, out)
-            set(&config.evalData, evalData)
-            set(&config.evalSplit, evalSplit)
-            set(&config.maxLength, maxLength)
             set(&config.beta, beta)
             set(&config.desirableWeight, desirableWeight)
             set(&config.undesirableWeight, undesirableWeight)
             set(&config.precomputeRef, precomputeRef)
+            dataset.apply(to: &config.dataset)
             training.apply(to: &config.training)
             lora.apply(to: &config.lora)
             logging.apply(to: &config.logging)

@@ -31,12 +31,9 @@ struct RewardTrainCommand: ParsableCommand {
             """)
 
     @Option(help: "Model directory: the backbone, or a reward model to train further.") var model: String?
-    @Option(help: "Training data (JSONL).") var data: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: help("pairwise or classifier.", default: RewardConfig().objective)) var objective: RewardConfig.Objective?
-    @Option(help: help("Truncate prompt + completion to this many tokens.", default: RewardConfig().maxLength)) var maxLength: Int?
-    @Option(help: help("Fraction of groups (prompts with their pairs) held out for evaluation (accuracy).", default: RewardConfig().evalSplit))
-    var evalSplit: Double?
+    @OptionGroup var dataset: DatasetFlags<RewardConfig>
     @OptionGroup var training: TrainingFlags<RewardConfig>
     @OptionGroup var lora: LoRAFlags
     @OptionGroup var logging: LoggingFlags
@@ -45,11 +42,9 @@ struct RewardTrainCommand: ParsableCommand {
     func run() throws {
         let config: RewardConfig = try job.configuration { config in
             set(&config.model, model)
-            set(&config.data, data)
             set(&config.out, out)
             set(&config.objective, objective)
-            set(&config.maxLength, maxLength)
-            set(&config.evalSplit, evalSplit)
+            dataset.apply(to: &config.dataset)
             training.apply(to: &config.training)
             lora.apply(to: &config.lora)
             logging.apply(to: &config.logging)

@@ -16,14 +16,11 @@ struct SFTCommand: ParsableCommand {
             """)
 
     @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String?
-    @Option(help: "Demonstrations (JSONL).") var data: String?
     @Option(help: "Output directory.") var out: String?
-    @Option(help: "Held-out demonstrations (JSONL) instead of --eval-split.") var evalData: String?
-    @Option(help: help("Truncate examples to this many tokens.", default: SFTConfig().maxLength)) var maxLength: Int?
-    @Option(help: help("Fraction of the data held out for evaluation.", default: SFTConfig().evalSplit)) var evalSplit: Double?
     @Flag(inversion: .prefixedNo, help: help("Pack training examples into --max-length sequences (attention crosses example boundaries).",
                                              default: SFTConfig().packing))
     var packing: Bool?
+    @OptionGroup var dataset: DatasetFlags<SFTConfig>
     @OptionGroup var training: TrainingFlags<SFTConfig>
     @OptionGroup var lora: LoRAFlags
     @OptionGroup var logging: LoggingFlags
@@ -32,12 +29,9 @@ struct SFTCommand: ParsableCommand {
     func run() throws {
         let config: SFTConfig = try job.configuration { config in
             set(&config.model, model)
-            set(&config.data, data)
             set(&config.out, out)
-            set(&config.evalData, evalData)
-            set(&config.maxLength, maxLength)
-            set(&config.evalSplit, evalSplit)
             set(&config.packing, packing)
+            dataset.apply(to: &config.dataset)
             training.apply(to: &config.training)
             lora.apply(to: &config.lora)
             logging.apply(to: &config.logging)

@@ -1,0 +1,63 @@
+import Alignment
+import ArgumentParser
+import Data
+import Foundation
+import Models
+import NN
+import Tensor
+
+struct DPOBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpo",
+        abstract: "DPO training throughput on the peer workload (the one ../shared/peers/bench/bench_dpo.py gives TRL).",
+        discussion: """
+            GPT-2, 4 layers × 256, vocab 8000, random initialisation; 8 pairs per step of a 60-token prompt and two \
+            61-token completions (60 + EOS), sigmoid loss, β 0.1, AdamW lr 1e-4 constant, a separate frozen reference \
+            model scored in every step (TRL's bench does not precompute it). tokens/s counts the policy's tokens \
+            (prompt + chosen and prompt + rejected, 1,936 a step), as the peer counts them; 2 warm-up steps excluded.
+            """)
+
+    @Option(help: "Timed optimizer steps (after 2 warm-up steps).")
+    var steps = 18
+
+    @Flag(help: "Print one JSON object instead of a line.")
+    var json = false
+
+    func run() throws {
+        let progress = ProgressLine(enabled: !json)
+        let shape = GPT2Config(layers: 4, heads: 4, width: 256, positions: 256, vocabularySize: 8000)
+        let make = { () throws -> GPT2 in
+            var initializer = WeightInitializer.random(seed: 0)
+            return try GPT2(config: ModelConfig(architecture: .gpt2(shape), fields: [:]), settings: shape, initializer: &initializer)
+        }
+        let (batch, prompt, completion) = (8, 60, 60)
+        var random = SeededGenerator(seed: 1)
+        let tokens = { (count: Int) in (0..<count).map { _ in Int.random(in: 1..<shape.vocabSize, using: &random) } }
+        let pairs = (0..<(batch * (steps + 2))).map { _ in
+            TokenizedPreference(prompt: tokens(prompt), chosen: tokens(completion) + [0], rejected: tokens(completion) + [0])
+        }
+        var config = TrainingConfig(learningRate: 1e-4)
+        (config.steps, config.batchSize, config.schedule, config.shuffle) = (steps + 2, batch, .constant, false)
+        let models = PolicyModels(directory: URL(fileURLWithPath: "random"), policy: try make(), adapters: nil)
+        let trainer = try DPOTrainer(models: models, reference: ReferencePolicy(frozen: try make()), train: pairs, eval: [],
+                                     loss: DPOLoss(), config: config, precompute: false, padID: 0)
+        PeakMemory.reset()
+        let rates = try timedSteps(GradientDescent(task: trainer, config: config, totalSteps: steps + 2), steps: steps, progress: progress)
+        progress.clear()
+        let tokensPerStep = pairs.prefix(batch).reduce(0) { $0 + 2 * $1.prompt.count + $1.chosen.count + $1.rejected.count }
+        let tokensPerSecond = rates.sorted()[rates.count / 2]
+        let peakMB = Double(PeakMemory.bytes) / 1_048_576
+        if json {
+            struct Output: Encodable {
+                let parameters: Int, pairsPerStep: Int, tokensPerStep: Int, steps: Int, tokensPerSecond: Double, secondsPerStep: Double
+                let peakRssMb: Double, threads: Int
+            }
+            try printJSON(Output(parameters: models.policy.parameterCount, pairsPerStep: batch, tokensPerStep: tokensPerStep, steps: steps,
+                                 tokensPerSecond: tokensPerSecond, secondsPerStep: Double(tokensPerStep) / tokensPerSecond,
+                                 peakRssMb: peakMB, threads: Parallel.coreCount))
+        } else {
+            print(String(format: "DPO (peer workload): %.0f tokens/s (%.3f s/step, %d tokens/step), peak RSS %.0f MB",
+                         tokensPerSecond, Double(tokensPerStep) / tokensPerSecond, tokensPerStep, peakMB))
+        }
+    }
+}
