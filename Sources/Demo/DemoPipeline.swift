@@ -14,7 +14,7 @@ public struct DemoScale: Sendable {
     public var rewardEpochs = 3
     public var ppoIterations = 80
     public var ppoBatchSize = 32
-    public var dpoEpochs: Double = 2
+    public var dpoEpochs: Double = 1
     public var evalSamplesPerPrompt = 4
     public var labelersFlagNonsense = true
 
@@ -32,26 +32,38 @@ public struct DemoScale: Sendable {
     }
 }
 
+/// What a demo run may vary; the defaults are `rlhf demo`'s.
+public struct DemoSettings: Codable, Sendable {
+    /// Seeds the task data and every stage.
+    public var seed: UInt64 = 42
+    /// β of the PPO run.
+    public var klCoefficient = 0.1
+    /// The per-token KL to the SFT model the PPO policy must stay under.
+    public var klBudget = 0.3
+    /// A few steps of every stage, to check the plumbing in seconds (the results mean nothing).
+    public var quick = false
+
+    public init() {}
+}
+
 /// `rlhf demo` as a library: the whole RLHF pipeline on the built-in assistant task, each stage a library run
 /// with a typed configuration, printed as the equivalent command (generated from that configuration).
 public final class DemoPipeline {
     public let out: URL
-    public let seed: UInt64
-    public let klCoefficient: Double
-    public let klBudget: Double
+    public let settings: DemoSettings
     public let scale: DemoScale
     /// Skip the stages an earlier, interrupted demo in `out` finished; resume a training stage it cut short.
     public let resume: Bool
     private let onEvent: (RunEvent) -> Bool
     private var summary: DemoSummary
+    private var seed: UInt64 { settings.seed }
 
     /// `onEvent` hears every stage's messages and training progress.
-    public init(out: URL, seed: UInt64 = 42, klCoefficient: Double = 0.1, klBudget: Double = 0.3, scale: DemoScale = .full,
-                resume: Bool = false, onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
-        (self.out, self.seed, self.klCoefficient, self.klBudget, self.scale, self.resume) = (out, seed, klCoefficient, klBudget, scale, resume)
-        self.onEvent = onEvent
-        summary = DemoSummary(seed: seed)
-        (summary.klCoefficient, summary.klBudgetPerToken) = (klCoefficient, klBudget)
+    public init(out: URL, settings: DemoSettings = DemoSettings(), resume: Bool = false, onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
+        (self.out, self.settings, self.resume, self.onEvent) = (out, settings, resume, onEvent)
+        scale = settings.quick ? .quick : .full
+        summary = DemoSummary(seed: settings.seed)
+        (summary.klCoefficient, summary.klBudgetPerToken) = (settings.klCoefficient, settings.klBudget)
     }
 
     private func path(_ relative: String) -> String { out.appendingPathComponent(relative).path }
@@ -98,7 +110,7 @@ public final class DemoPipeline {
         (ppo.iterations, ppo.batchSize, ppo.miniBatches, ppo.ppoEpochs) = (scale.ppoIterations, scale.ppoBatchSize, 2, 4)
         (ppo.learningRate, ppo.temperature, ppo.maxNewTokens, ppo.saveEvery, ppo.seed) = (1e-4, 1, 24, 20, seed)
         var tuned = ppo
-        (tuned.out, tuned.ppo.klCoefficient) = (path("policy"), Float(klCoefficient))
+        (tuned.out, tuned.ppo.klCoefficient) = (path("policy"), Float(settings.klCoefficient))
         let ppoRun = try train("ppo", tuned) { try $0.run($1) }
         summary.ppoCurve = Self.curve(ppoRun)
         var ablation = ppo
@@ -108,11 +120,9 @@ public final class DemoPipeline {
 
         var dpo = DPOConfig()
         (dpo.model, dpo.dataset.data, dpo.out, dpo.dataset.evalSplit, dpo.dataset.maxLength) = (path("sft"), path("feedback/pairs.jsonl"), path("dpo"), 0.05, 96)
-        (dpo.beta, dpo.training.epochs, dpo.training.batchSize, dpo.training.learningRate) = (0.1, scale.dpoEpochs, 16, 1e-4)
+        // β 0.5 keeps the tiny policy near the SFT model: at β 0.1 it wandered to 1.5 nats/token of KL (seed 42).
+        (dpo.beta, dpo.training.epochs, dpo.training.batchSize, dpo.training.learningRate) = (0.5, scale.dpoEpochs, 16, 5e-5)
         (dpo.training.schedule, dpo.training.warmupSteps, dpo.training.saveEvery, dpo.training.seed) = (.linear, 10, 100, seed)
-        if let tune = ProcessInfo.processInfo.environment["DEMO_DPO"]?.split(separator: ",").compactMap({ Double($0) }) {  // TEMPORARY tuning
-            (dpo.training.learningRate, dpo.beta, dpo.training.epochs, dpo.rpoAlpha) = (Float(tune[0]), Float(tune[1]), tune[2], Float(tune[3]))
-        }
         let dpoRun = try train("dpo", dpo) { try $0.run($1) }
         summary.dpoCurve = dpoRun.logHistory.compactMap { line in
             guard let margin = line["rewards/margins"], let accuracy = line["rewards/accuracies"], let step = line["step"] else { return nil }

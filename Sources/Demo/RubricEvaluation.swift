@@ -29,7 +29,7 @@ public struct RubricEvaluation {
         for (name, model) in tuned {
             let evaluation = try Evaluation.run(
                 model: model, baseline: sft, scorer: rewardModel, queries: queries, maxNewTokens: maxNewTokens,
-                stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0,
+                stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.paddingID,
                 sampling: SamplingOptions(temperature: 1, seed: seed), samplesPerPrompt: samplesPerPrompt)
             if sides.isEmpty { sides.append(("sft", evaluation.baseline, 0.5, 0)) }
             sides.append((name, evaluation.model, evaluation.winRate, evaluation.klPerToken))

@@ -22,14 +22,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Output directory (must not exist yet, or be empty; with --resume, the one to continue).")
     var out = "rlhf-demo"
 
-    @Option(help: "Seed of the task data and of every stage.")
-    var seed: UInt64 = 42
+    @Option(help: help("Seed of the task data and of every stage.", default: DemoSettings().seed))
+    var seed: UInt64?
 
-    @Option(help: "KL coefficient β of the PPO run.")
-    var klCoef = 0.1
+    @Option(help: help("KL coefficient β of the PPO run.", default: DemoSettings().klCoefficient))
+    var klCoef: Double?
 
-    @Option(help: "Per-token KL to the SFT model the PPO policy must stay under.")
-    var klBudget = 0.3
+    @Option(help: help("Per-token KL to the SFT model the PPO policy must stay under.", default: DemoSettings().klBudget))
+    var klBudget: Double?
 
     @Flag(help: "A few steps of every stage, to check the plumbing in seconds (the results mean nothing).")
     var quick = false
@@ -44,8 +44,12 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("\(out.path) is not empty: pass --resume to continue that demo, or choose another --out")
         }
         let reporter = TrainingReporter()
-        let pipeline = DemoPipeline(out: out, seed: seed, klCoefficient: klCoef, klBudget: klBudget, scale: quick ? .quick : .full,
-                                    resume: resume, onEvent: reporter.handle)
+        var settings = DemoSettings()
+        set(&settings.seed, seed)
+        set(&settings.klCoefficient, klCoef)
+        set(&settings.klBudget, klBudget)
+        settings.quick = quick
+        let pipeline = DemoPipeline(out: out, settings: settings, resume: resume, onEvent: reporter.handle)
         let summary = try pipeline.run()
         print("\n" + DemoReport.table(summary))
         print(String(format: "wrote %@ and %@ in %.0f s", out.appendingPathComponent("summary.json").path,

@@ -33,7 +33,7 @@ struct SamplingFlags: ParsableArguments {
         TextGenerator.Options(
             maxNewTokens: maxNewTokens,
             sampling: SamplingOptions(temperature: temperature ?? defaultTemperature, topK: topK, topP: topP, seed: seed),
-            stopTokenIDs: tokenizer.eosTokenIDs, padTokenID: tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0)
+            stopTokenIDs: tokenizer.eosTokenIDs, padTokenID: tokenizer.paddingID)
     }
 }
 

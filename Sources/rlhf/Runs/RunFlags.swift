@@ -33,7 +33,7 @@ struct RunFlags: ParsableArguments {
     @Flag(help: "Print the configuration these flags make, as JSON, and exit without training.")
     var printConfig = false
 
-    @Flag(help: "Print the run's result (steps, final metrics, time, peak memory) as one JSON object on stdout.")
+    @Flag(help: "Print the run's result (steps, last metrics, time, peak memory) as one JSON object on stdout.")
     var json = false
 
     /// The configuration: the file's (or the defaults), then every flag given.
@@ -48,10 +48,18 @@ struct RunFlags: ParsableArguments {
         if printConfig { return print(String(decoding: try ConfigCoding.encode(config), as: UTF8.self)) }
         let reporter = TrainingReporter()
         let result = try run(config, RunControl(resume: resume, allowConfigChange: allowConfigChange, onEvent: reporter.handle))
-        if json { return try printJSON(result) }
+        if json {
+            return try printJSON(PrintedResult(output: result.output, steps: result.steps, metrics: result.metrics, seconds: result.seconds,
+                                               peakMemoryBytes: result.peakMemoryBytes, stoppedEarly: result.stoppedEarly))
+        }
         reporter.log(String(format: "%d steps in %.1f s, peak memory %.0f MB", result.steps, result.seconds,
                             Double(result.peakMemoryBytes) / 1_048_576))
     }
+}
+
+/// What `--json` prints of a run's result: everything but the per-step history, which metrics.jsonl holds.
+struct PrintedResult: Encodable {
+    let output: String, steps: Int, metrics: [String: Double], seconds: Double, peakMemoryBytes: Int, stoppedEarly: String?
 }
 
 /// The optimisation flags of every gradient-descent run, with that run's defaults in `--help`.
