@@ -14,14 +14,15 @@ import argparse, json, os, platform, statistics, subprocess, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def peak_rss_mb(command, env=None):
-    """Runs `command` under /usr/bin/time -f to read its own peak RSS."""
+def peak_rss_mb(command, env=None, result_file=None):
+    """Runs `command` under GNU time (Debian's `time` package) to read its own peak RSS; returns its JSON result
+    (stdout, or `result_file` when the command writes it there) and that peak in MB."""
     result = subprocess.run(["/usr/bin/time", "-f", "%M"] + command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
     rss_kb = int(result.stderr.strip().splitlines()[-1])
-    out = result.stdout
-    return json.loads(out[out.index("{"):out.rindex("}") + 1]), rss_kb / 1024
+    output = open(result_file).read() if result_file else result.stdout
+    return json.loads(output), rss_kb / 1024
 
 
 def main():
@@ -34,8 +35,9 @@ def main():
     ours = [os.path.join(ROOT, ".build/release/rlhf"), "bench", "dpo", "--json"]
     results = {"trl": [], "rlhfkit": []}
     for round_ in range(args.rounds):
-        for name, command, env in (("trl", peer, peer_env), ("rlhfkit", ours, None)):
-            output, rss = peak_rss_mb(command, env)
+        for name, command, env, file in (("trl", peer, peer_env, os.path.join(peers, "bench/out/dpo.json")),
+                                         ("rlhfkit", ours, None, None)):
+            output, rss = peak_rss_mb(command, env, file)
             tokens = output["tokens_per_s"] if name == "trl" else output["tokens_per_second"]
             step = output["s_per_step_median"] if name == "trl" else output["seconds_per_step"]
             results[name].append((tokens, step, rss))

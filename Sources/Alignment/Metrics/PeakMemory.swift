@@ -1,11 +1,14 @@
 import Foundation
+import Tensor
 
 /// The peak resident memory of the process, measured per run: on Linux the kernel's high-water mark can be reset
 /// (`/proc/self/clear_refs`), so runs in one process (`rlhf demo`) each get their own peak; elsewhere it is the
 /// process's peak so far.
 public enum PeakMemory {
-    /// Starts a new measurement where the platform allows it.
+    /// Starts a new measurement where the platform allows it, after returning the engine's cached buffers (which an
+    /// earlier run in the process left) to the system.
     public static func reset() {
+        Tensor.releaseCachedBuffers()
         #if os(Linux)
         try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
         #endif

@@ -63,6 +63,15 @@ final class BufferPool: Sendable {
         return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     }
 
+    /// Frees every cached buffer (between runs in one process, so each starts from what it really holds).
+    func empty() {
+        let addresses = state.withLock { state -> [UInt] in
+            defer { state = ([:], 0) }
+            return state.free.values.flatMap { $0 }
+        }
+        for address in addresses { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+    }
+
     func release(_ buffer: UnsafeMutableRawPointer, bytes requested: Int) {
         let bytes = Self.sizeClass(requested)
         let kept = bytes >= Self.minimumBytes && state.withLock { state -> Bool in
@@ -73,4 +82,10 @@ final class BufferPool: Sendable {
         }
         if !kept { buffer.deallocate() }
     }
+}
+
+extension Tensor {
+    /// Returns the freed activation buffers the engine keeps for reuse to the system: a run started after this
+    /// (e.g. the next stage of a pipeline in one process) measures only its own memory.
+    public static func releaseCachedBuffers() { BufferPool.shared.empty() }
 }
