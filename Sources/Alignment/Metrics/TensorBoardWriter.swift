@@ -143,7 +143,7 @@ private let crc32cTable: [UInt32] = (0..<256).map { byte in
 }
 
 /// TFRecord stores CRCs masked (rotated and offset), because a CRC over data that itself holds CRCs is weak.
-private func maskedCRC32C(_ data: Data) -> UInt32 {
+func maskedCRC32C(_ data: Data) -> UInt32 {
     var crc = ~UInt32(0)
     for byte in data { crc = crc32cTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
     crc = ~crc
