@@ -188,7 +188,8 @@ final class RunCommandTests: XCTestCase {
     }
 
     /// `rlhf kto` on thumbs-up/down feedback: the reference point and TRL's metrics are logged, the held-out
-    /// margin between desirable and undesirable completions grows, and a batch of one is refused.
+    /// margin between desirable and undesirable completions grows; preference pairs are read as one desirable and
+    /// one undesirable completion each; a batch of one is refused.
     func testKTOLearnsFromThumbs() throws {
         let root = try temporaryDirectory()
         let thumbs = root.appendingPathComponent("thumbs.jsonl")
@@ -207,6 +208,11 @@ final class RunCommandTests: XCTestCase {
         }
         print("kto held-out margin \(result.metrics["eval_rewards/margins"]!)")
         XCTAssertGreaterThan(result.metrics["eval_rewards/margins"] ?? 0, 0.1)
+        let fromPairs = try runRLHF(["kto", "--model", Fixture.gpt2, "--data", Fixture.pairs, "--out", root.appendingPathComponent("pairs").path,
+                                     "--steps", "2", "--json"])
+        XCTAssertEqual(fromPairs.status, 0, fromPairs.stderr)
+        // 96 pairs → 192 examples, 5% (10) held out.
+        XCTAssertTrue(fromPairs.stderr.contains("kto (β 0.1): 182 training examples"), fromPairs.stderr)
         let one = try runRLHF(["kto", "--model", Fixture.gpt2, "--data", thumbs.path, "--out", root.appendingPathComponent("x").path,
                                "--batch-size", "1"])
         XCTAssertNotEqual(one.status, 0)

@@ -44,9 +44,8 @@ public struct KTOConfig: DatasetRunConfiguration {
         let session = try RunSession(self, control)
         let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model))
         let (train, eval) = try dataset.split(seed: training.seed) { file in
-            KTOExample.examples(try Self.feedback(file).map { example in
-                let (prompt, completion) = try example.tokenized(with: tokenizer)
-                return (prompt, Array(completion.prefix(max(1, dataset.maxLength - prompt.count))), example.label)
+            KTOExample.examples(try Self.feedback(file, tokenizer: tokenizer).map { prompt, completion, desirable in
+                (prompt, Array(completion.prefix(max(1, dataset.maxLength - prompt.count))), desirable)
             }, batchSize: training.batchSize)
         }
         guard train.count >= 2 else { throw JobError("\(dataset.data): KTO needs at least 2 training examples") }
@@ -59,13 +58,19 @@ public struct KTOConfig: DatasetRunConfiguration {
         return try session.train(gradientDescent: trainer, training: training, examples: train.count) { try models.saveFinal(to: $0) }
     }
 
-    /// Thumbs, or pairs split into a desirable and an undesirable completion (as TRL unpairs them).
-    static func feedback(_ file: String) throws -> [LabeledCompletion] {
+    /// Thumbs, or pairs (text or conversational) split into a desirable and an undesirable completion, as TRL
+    /// unpairs them, tokenized.
+    static func feedback(_ file: String, tokenizer: Tokenizer) throws -> [(prompt: [Int], completion: [Int], desirable: Bool)] {
         let url = URL(fileURLWithPath: file)
-        guard try JSONLines.records(url).first?.object["chosen"] != nil else { return try LabeledCompletion.load(url) }
-        return try PreferencePair.load(url).flatMap {
-            [LabeledCompletion(prompt: $0.prompt, completion: $0.chosen, label: true),
-             LabeledCompletion(prompt: $0.prompt, completion: $0.rejected, label: false)]
+        guard try JSONLines.records(url).first?.object["chosen"] != nil else {
+            return try LabeledCompletion.load(url).map { example in
+                let (prompt, completion) = try example.tokenized(with: tokenizer)
+                return (prompt, completion, example.label)
+            }
+        }
+        return try PreferencePair.load(url).flatMap { pair in
+            let tokens = try pair.tokenized(with: tokenizer)
+            return [(tokens.prompt, tokens.chosen, true), (tokens.prompt, tokens.rejected, false)]
         }
     }
 }
