@@ -99,6 +99,9 @@ public struct TokenizedPreference: Sendable, Equatable {
         (self.prompt, self.chosen, self.rejected, self.margin) = (prompt, chosen, rejected, margin)
     }
 
+    /// Tokens a preference model reads: the prompt with each completion.
+    public var tokenCount: Int { 2 * prompt.count + chosen.count + rejected.count }
+
     /// Cut as TRL's keep_start truncation cuts: prompt + completion to at most `maxLength` tokens, the completion
     /// losing its end; nil when the prompt alone leaves no room (TRL drops such examples).
     public func truncated(to maxLength: Int) -> TokenizedPreference? {

@@ -227,15 +227,15 @@ public final class DemoPipeline {
             return nil
         }
         let statsJob = FeedbackStatsConfig(db: database, project: project)
-        var stats = try statsJob.run()
-        try stage("stats", statsJob) { _ in log(Self.describe(stats)) }
+        let analysis = try statsJob.analysis()
+        let stats = ProjectStats(analysis)
+        try stage("stats", statsJob) { _ in log(stats.report) }
         (summary.labelingItems, summary.judgments, summary.agreement) = (stats.progress.items, stats.progress.submissions, stats.agreement)
         summary.labelers = stats.labelers.map { quality in
             DemoSummary.Labeler(name: quality.name, reliableBySimulation: panel.first { $0.name == quality.name }?.reliable ?? true,
                                 judgments: quality.submissions, tau: quality.tau, flaggedUnreliable: quality.unreliable)
         }
-        stats = try runAsync { ProjectStats(ProjectAnalysis(snapshot: try await store.snapshot(project: project)).excludingUnreliable()) }
-        summary.agreementWithoutUnreliable = stats.agreement
+        summary.agreementWithoutUnreliable = ProjectStats(analysis.excludingUnreliable()).agreement
         var export = FeedbackExportConfig()
         (export.db, export.project, export.format, export.excludeUnreliable, export.out) = (database, project, .pairs, true, path("feedback/pairs.jsonl"))
         try stage("export", export) { config in
@@ -243,14 +243,6 @@ public final class DemoPipeline {
             log("wrote \(lines) pairs lines to \(config.out)")
         }
         summary.preferencePairs = try JSONLines.records(URL(fileURLWithPath: path("feedback/pairs.jsonl"))).count
-    }
-
-    /// Progress, agreement and each labeler's τ, as `rlhf feedback stats` prints them.
-    static func describe(_ stats: ProjectStats) -> String {
-        let format = { (value: Double?) in value.map { String(format: "%.3f", $0) } ?? "–" }
-        return (["\(stats.progress.submissions)/\(stats.progress.submissionsNeeded) judgments, agreement (Krippendorff's α) \(format(stats.agreement))"]
-            + stats.labelers.map { "  \($0.name): \($0.submissions) judgments, τ \(format($0.tau))\($0.unreliable ? "  UNRELIABLE" : "")" })
-            .joined(separator: "\n")
     }
 
     /// Every model answers the evaluation prompts; the reward model's view and the hidden rubric's, with each tuned

@@ -25,13 +25,12 @@ public struct RubricEvaluation {
     public func run(sft: any CausalLanguageModel, tuned: [(name: String, model: any CausalLanguageModel)],
                     sampleCount: Int) throws -> (results: [DemoSummary.ModelResult], samples: [DemoSummary.Sample]) {
         let queries = prompts.map { tokenizer.encode($0) }
-        var sides: [(String, Evaluation.Side, winRate: Double, kl: Double)] = []
-        for (name, model) in tuned {
-            let evaluation = try Evaluation.run(
-                model: model, baseline: sft, scorer: rewardModel, queries: queries, maxNewTokens: maxNewTokens,
-                stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.paddingID,
-                sampling: SamplingOptions(temperature: 1, seed: seed), samplesPerPrompt: samplesPerPrompt)
-            if sides.isEmpty { sides.append(("sft", evaluation.baseline, 0.5, 0)) }
+        let evaluations = try Evaluation.run(
+            models: tuned.map(\.model), baseline: sft, scorer: rewardModel, queries: queries, maxNewTokens: maxNewTokens,
+            stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.paddingID,
+            sampling: SamplingOptions(temperature: 1, seed: seed), samplesPerPrompt: samplesPerPrompt)
+        var sides: [(String, Evaluation.Side, winRate: Double, kl: Double)] = evaluations.first.map { [("sft", $0.baseline, 0.5, 0)] } ?? []
+        for ((name, _), evaluation) in zip(tuned, evaluations) {
             sides.append((name, evaluation.model, evaluation.winRate, evaluation.klPerToken))
         }
         var results: [DemoSummary.ModelResult] = []

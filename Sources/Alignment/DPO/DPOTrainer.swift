@@ -36,7 +36,7 @@ public final class DPOTrainer: TrainingTask {
     public func loss(microBatch index: Int) throws -> MicroBatchLoss {
         models.adapters?.reseedDropout(microBatch: index)
         let logps = try logProbabilities(schedule.batch(index), set: 0)
-        let tokens = logps.pairs.reduce(0) { $0 + 2 * $1.prompt.count + $1.chosen.count + $1.rejected.count }
+        let tokens = logps.pairs.reduce(0) { $0 + $1.tokenCount }
         return MicroBatchLoss(loss: try loss.loss(logps.values), tokens: tokens, metrics: loss.metrics(logps.values))
     }
 

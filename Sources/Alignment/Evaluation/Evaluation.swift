@@ -39,22 +39,18 @@ public struct Evaluation: Sendable {
                            extraScorers: [String: any ResponseScorer] = [:], queries prompts: [[Int]], maxNewTokens: Int,
                            stopTokenIDs: Set<Int>, padID: Int, sampling: SamplingOptions = .greedy,
                            samplesPerPrompt: Int = 1) throws -> Evaluation {
+        try run(models: [model], baseline: baseline, scorer: scorer, extraScorers: extraScorers, queries: prompts,
+                maxNewTokens: maxNewTokens, stopTokenIDs: stopTokenIDs, padID: padID, sampling: sampling,
+                samplesPerPrompt: samplesPerPrompt)[0]
+    }
+
+    /// `run` for several tuned models against one baseline, whose responses are generated and scored once.
+    public static func run(models: [any CausalLanguageModel], baseline: any CausalLanguageModel, scorer: any ResponseScorer,
+                           extraScorers: [String: any ResponseScorer] = [:], queries prompts: [[Int]], maxNewTokens: Int,
+                           stopTokenIDs: Set<Int>, padID: Int, sampling: SamplingOptions = .greedy,
+                           samplesPerPrompt: Int = 1) throws -> [Evaluation] {
         let queries = prompts.flatMap { Array(repeating: $0, count: samplesPerPrompt) }
         let options = TextGenerator.Options(maxNewTokens: maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID)
-        let tuned = try TextGenerator(model: model).generate(queries, options: options)
-        let base = try TextGenerator(model: baseline).generate(queries, options: options)
-        let tunedScores = try scorer.scores(queries: queries, responses: tuned)
-        let baseScores = try scorer.scores(queries: queries, responses: base)
-        let wins = zip(tunedScores, baseScores).map { $0 > $1 ? 1.0 : ($0 == $1 ? 0.5 : 0) }.reduce(0, +)
-        let batch = RolloutBatch(queries: queries, responses: tuned.map { $0.isEmpty ? [padID] : $0 }, padID: padID)
-        let (tunedLog, baseLog) = try withNoGrad {
-            (try model.responseLogProbabilities(batch).scalars, try baseline.responseLogProbabilities(batch).scalars)
-        }
-        var kl = 0.0, tokens = 0.0
-        for (i, mask) in batch.responseMask.enumerated() where mask == 1 {
-            kl += Double(tunedLog[i] - baseLog[i])
-            tokens += 1
-        }
         func side(_ responses: [[Int]], _ scores: [Float]) throws -> Side {
             let values = scores.map(Double.init)
             let mean = values.reduce(0, +) / Double(values.count)
@@ -71,8 +67,25 @@ public struct Evaluation: Sendable {
                         repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras,
                         responses: responses)
         }
-        return Evaluation(model: try side(tuned, tunedScores), baseline: try side(base, baseScores),
-                          winRate: wins / Double(queries.count), klPerToken: tokens > 0 ? kl / tokens : 0, prompts: prompts.count)
+        let base = try TextGenerator(model: baseline).generate(queries, options: options)
+        let baseScores = try scorer.scores(queries: queries, responses: base)
+        let baseSide = try side(base, baseScores)
+        return try models.map { model in
+            let tuned = try TextGenerator(model: model).generate(queries, options: options)
+            let tunedScores = try scorer.scores(queries: queries, responses: tuned)
+            let wins = zip(tunedScores, baseScores).map { $0 > $1 ? 1.0 : ($0 == $1 ? 0.5 : 0) }.reduce(0, +)
+            let batch = RolloutBatch(queries: queries, responses: tuned.map { $0.isEmpty ? [padID] : $0 }, padID: padID)
+            let (tunedLog, baseLog) = try withNoGrad {
+                (try model.responseLogProbabilities(batch).scalars, try baseline.responseLogProbabilities(batch).scalars)
+            }
+            var kl = 0.0, tokens = 0.0
+            for (i, mask) in batch.responseMask.enumerated() where mask == 1 {
+                kl += Double(tunedLog[i] - baseLog[i])
+                tokens += 1
+            }
+            return Evaluation(model: try side(tuned, tunedScores), baseline: baseSide, winRate: wins / Double(queries.count),
+                              klPerToken: tokens > 0 ? kl / tokens : 0, prompts: prompts.count)
+        }
     }
 
     static func distinct(_ responses: [[Int]], n: Int) -> Double {

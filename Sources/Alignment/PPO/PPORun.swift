@@ -88,7 +88,7 @@ public struct PPOConfig: RunConfiguration {
                                      config: self, stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.paddingID)
         let iterations = PPOIterations(trainer: trainer, prompts: records.map(\.prompt), queries: queries, tokenizer: tokenizer,
                                        samples: URL(fileURLWithPath: out).appendingPathComponent("samples.jsonl"))
-        if !(control.resume && CheckpointStore(output: URL(fileURLWithPath: out)).latest() != nil) {
+        if session.checkpoint == nil {
             try? FileManager.default.removeItem(at: iterations.samples)  // nothing an earlier attempt logged stays
         }
         return try session.train(iterations, totalSteps: self.iterations, saveEvery: saveEvery, evalEvery: 0) { out in

@@ -128,8 +128,7 @@ public final class PPOTrainer {
     /// Writes `policy/` (the adapter in LoRA mode, else the model's weights), `critic/`, the optimizer's moments and
     /// `ppo_state.json` (iteration, KL controller) into `directory`.
     public func save(to directory: URL) throws {
-        let policyDirectory = directory.appendingPathComponent("policy")
-        if let adapters { try PEFTAdapter.save(adapters, to: policyDirectory) } else { try ModelDirectory.save(policy, to: policyDirectory) }
+        try PolicyCheckpoint.save(policy, adapters: adapters, to: directory.appendingPathComponent("policy"))
         try ModelDirectory.save(critic, to: directory.appendingPathComponent("critic"), padTokenID: critic.padTokenID)
         try CheckpointStore.saveOptimizer(update.optimizer, named: named, to: directory)
         try JSONEncoder().encode(State(iteration: iteration, klController: klController))
@@ -138,12 +137,7 @@ public final class PPOTrainer {
 
     /// Restores what `save` wrote: weights, optimizer moments, KL controller and iteration count.
     public func restore(from directory: URL) throws {
-        let policyDirectory = directory.appendingPathComponent("policy")
-        if let adapters {
-            try PEFTAdapter.loadWeights(into: adapters, from: policyDirectory)
-        } else {
-            try ModelDirectory.loadWeights(into: policy, from: policyDirectory)
-        }
+        try PolicyCheckpoint.restore(policy, adapters: adapters, from: directory.appendingPathComponent("policy"))
         try ModelDirectory.loadWeights(into: critic, from: directory.appendingPathComponent("critic"))
         try CheckpointStore.restoreOptimizer(update.optimizer, named: named, from: directory)
         let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: directory.appendingPathComponent("ppo_state.json")))

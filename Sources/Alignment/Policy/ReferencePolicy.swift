@@ -62,12 +62,6 @@ public final class ReferencePolicy {
             return try self { try $0.sequenceLogProbabilities(batch) }.scalars
         }
     }
-
-    /// Whether the reference is a second model in memory.
-    public var isSeparateModel: Bool {
-        if case .separate = source { return true }
-        return false
-    }
 }
 
 /// A policy to train, loaded the way PPO, DPO and KTO all load it: from a model directory, optionally continuing a
@@ -111,14 +105,9 @@ public struct PolicyModels {
         Alignment.trainableParameters(of: policy, adapters: adapters)
     }
 
-    /// The policy as a checkpoint stores it: the adapter alone in LoRA mode, else the whole model.
-    public func saveCheckpoint(to directory: URL) throws {
-        if let adapters { try PEFTAdapter.save(adapters, to: directory) } else { try ModelDirectory.save(policy, to: directory) }
-    }
+    public func saveCheckpoint(to directory: URL) throws { try PolicyCheckpoint.save(policy, adapters: adapters, to: directory) }
 
-    public func restoreCheckpoint(from directory: URL) throws {
-        if let adapters { try PEFTAdapter.loadWeights(into: adapters, from: directory) } else { try ModelDirectory.loadWeights(into: policy, from: directory) }
-    }
+    public func restoreCheckpoint(from directory: URL) throws { try PolicyCheckpoint.restore(policy, adapters: adapters, from: directory) }
 
     /// The final policy in `output`: a plain Hugging Face model (adapters merged) with the tokenizer files, and in
     /// LoRA mode the trained adapter unmerged in `output/adapter/`.
@@ -129,6 +118,18 @@ public struct PolicyModels {
         }
         try ModelDirectory.save(policy, to: output)
         try ModelDirectory.copyTokenizerFiles(from: directory, to: output)
+    }
+}
+
+/// A policy as checkpoints store it: the adapter alone in LoRA mode (the base is the model the run started from),
+/// else the whole model.
+enum PolicyCheckpoint {
+    static func save(_ policy: any CausalLanguageModel, adapters: LoRAAdapters?, to directory: URL) throws {
+        if let adapters { try PEFTAdapter.save(adapters, to: directory) } else { try ModelDirectory.save(policy, to: directory) }
+    }
+
+    static func restore(_ policy: any CausalLanguageModel, adapters: LoRAAdapters?, from directory: URL) throws {
+        if let adapters { try PEFTAdapter.loadWeights(into: adapters, from: directory) } else { try ModelDirectory.loadWeights(into: policy, from: directory) }
     }
 }
 

@@ -22,19 +22,15 @@ struct RunSession<Config: RunConfiguration> {
     let config: Config
     let control: RunControl
     let output: URL
+    /// The checkpoint the run resumes from; nil when it starts at the first step.
+    let checkpoint: URL?
     private let started = Date()
 
-    /// Validates the configuration and refuses, before anything is loaded, to start a fresh run over an earlier one.
+    /// Validates the configuration and decides where the run starts (`TrainingLoop.start`), before anything is loaded.
     init(_ config: Config, _ control: RunControl) throws {
         try config.validate()
         (self.config, self.control, output) = (config, control, URL(fileURLWithPath: config.out))
-        let store = CheckpointStore(output: output)
-        if !control.resume, store.holdsRun {
-            throw JobError("\(output.path) already holds a training run: resume it, or choose another output directory")
-        }
-        if control.resume, let checkpoint = store.latest() {
-            try TrainingLoop.checkResume(config, against: checkpoint, allowChange: control.allowConfigChange)
-        }
+        checkpoint = try TrainingLoop.start(config, output: output, control: control)
         PeakMemory.reset()
     }
 
@@ -47,7 +43,7 @@ struct RunSession<Config: RunConfiguration> {
         let metrics = MetricsSink(output: output, tensorBoardDirectory: config.logging.directory(output: output))
         let loop = TrainingLoop(training: training, totalSteps: totalSteps, output: output, saveEvery: saveEvery,
                                 evalEvery: evalEvery, metrics: metrics)
-        let (steps, stoppedEarly) = try loop.run(config, control: control)
+        let (steps, stoppedEarly) = try loop.run(config, from: checkpoint, control: control)
         if let stoppedEarly { log(stoppedEarly) }
         try saveFinal(output)
         try config.write(to: output)

@@ -60,17 +60,11 @@ public final class SFTTrainer: TrainingTask {
     }
 
     public func saveModel(to directory: URL) throws {
-        if let adapters { try PEFTAdapter.save(adapters, to: directory) } else { try ModelDirectory.save(model, to: directory) }
+        try PolicyCheckpoint.save(model, adapters: adapters, to: directory)
         if let tokenizerDirectory { try ModelDirectory.copyTokenizerFiles(from: tokenizerDirectory, to: directory) }
     }
 
-    public func loadModel(from directory: URL) throws {
-        if let adapters {
-            try PEFTAdapter.loadWeights(into: adapters, from: directory)
-        } else {
-            try ModelDirectory.loadWeights(into: model, from: directory)
-        }
-    }
+    public func loadModel(from directory: URL) throws { try PolicyCheckpoint.restore(model, adapters: adapters, from: directory) }
 }
 
 /// Turning demonstrations into training and held-out examples.

@@ -40,24 +40,40 @@ public struct TrainingLoop {
         self.metrics = metrics
     }
 
-    /// Runs to `totalSteps` (or an early stop) for a run of `config`. Returns the steps taken in all and why the run
-    /// stopped early, if it did.
-    public func run<Config: RunConfiguration>(_ config: Config, control: RunControl) throws -> (steps: Int, stoppedEarly: String?) {
+    /// Where a run of `config` into `output` starts, decided before anything is loaded: the checkpoint to resume from,
+    /// or nil for the first step. A fresh run refuses an output directory that holds a run; a resume refuses a
+    /// checkpoint made with settings that change the result, naming them.
+    public static func start<Config: RunConfiguration>(_ config: Config, output: URL, control: RunControl) throws -> URL? {
+        let store = CheckpointStore(output: output)
+        guard control.resume else {
+            if store.holdsRun { throw JobError("\(output.path) already holds a training run: resume it, or choose another output directory") }
+            return nil
+        }
+        guard let checkpoint = store.latest() else { return nil }
+        guard let stored = try Config.stored(in: checkpoint) else {
+            throw JobError("\(checkpoint.path) holds no \(runConfigFile): it was not written by this kind of run")
+        }
+        let changes = try config.changes(from: stored)
+        guard changes.isEmpty || control.allowConfigChange else {
+            throw JobError("resume refused: the run in \(output.path) was made with other settings (" + changes.joined(separator: ", ")
+                           + "); allow the change (--allow-config-change) to resume anyway")
+        }
+        return checkpoint
+    }
+
+    /// Runs to `totalSteps` (or an early stop) for a run of `config`, from `checkpoint` (as `start` chose it) or from
+    /// the first step. Returns the steps taken in all and why the run stopped early, if it did.
+    public func run<Config: RunConfiguration>(_ config: Config, from checkpoint: URL?, control: RunControl) throws -> (steps: Int, stoppedEarly: String?) {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let store = CheckpointStore(output: output)
         store.removeIncomplete()
         var step = 0
-        if control.resume, let checkpoint = store.latest() {
-            try Self.checkResume(config, against: checkpoint, allowChange: control.allowConfigChange)
-            let state = try TrainerState.read(from: checkpoint)
+        if let checkpoint {
             try training.restoreCheckpoint(from: checkpoint)
-            step = state.step
+            step = try TrainerState.read(from: checkpoint).step
             try metrics.open(resumingAfter: step)
             control.log("resuming at step \(step) of \(totalSteps)")
         } else {
-            if !control.resume, store.holdsRun {
-                throw JobError("\(output.path) already holds a training run: resume it, or choose another output directory")
-            }
             try metrics.open(resumingAfter: nil)
         }
         defer { try? metrics.close() }
@@ -87,18 +103,6 @@ public struct TrainingLoop {
             }
         }
         return (step, nil)
-    }
-
-    /// Refuses to resume a checkpoint made with settings that change the result, naming them.
-    static func checkResume<Config: RunConfiguration>(_ config: Config, against checkpoint: URL, allowChange: Bool) throws {
-        guard let stored = try Config.stored(in: checkpoint) else {
-            throw JobError("\(checkpoint.path) holds no \(runConfigFile): it was not written by this kind of run")
-        }
-        let changes = try config.changes(from: stored)
-        guard changes.isEmpty || allowChange else {
-            throw JobError("resume refused: the run in \(checkpoint.deletingLastPathComponent().path) was made with other settings ("
-                           + changes.joined(separator: ", ") + "); allow the change (--allow-config-change) to resume anyway")
-        }
     }
 }
 

@@ -94,3 +94,23 @@ public struct ProjectStats: Codable, Sendable {
         ratings = analysis.modelRatings()
     }
 }
+
+extension ProjectStats {
+    /// The stats as lines for a person, as `rlhf feedback stats` prints them: progress, agreement, each labeler's τ
+    /// (unreliable ones marked), each model's rating.
+    public var report: String {
+        let format = { (value: Double) in String(format: "%.3f", value) }
+        let lines = ["project \(project.id) \"\(project.settings.name)\": \(progress.submissions)/\(progress.submissionsNeeded) judgments, "
+                     + "\(progress.itemsComplete)/\(progress.items) items complete",
+                     "agreement (Krippendorff's α, ordinal): \(agreement.map(format) ?? "undefined")"]
+            + labelers.map { labeler in
+                "  \(labeler.name) (#\(labeler.id)): \(labeler.submissions) judgments, τ \(labeler.tau.map(format) ?? "–")"
+                    + (labeler.unreliable ? "  UNRELIABLE" : "")
+            }
+            + ratings.map { rating in
+                "  model \(rating.model): \(Int(rating.rating.rounded())) Elo [\(Int(rating.low.rounded())), \(Int(rating.high.rounded()))], "
+                    + "\(rating.comparisons) comparisons"
+            }
+        return lines.joined(separator: "\n")
+    }
+}

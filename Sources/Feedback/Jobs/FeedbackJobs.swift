@@ -77,10 +77,13 @@ public struct FeedbackStatsConfig: JobConfiguration {
 
     public func validate() throws { try Check.required(db, "db") }
 
-    public func run() throws -> ProjectStats {
+    public func run() throws -> ProjectStats { ProjectStats(try analysis()) }
+
+    /// The analysis the stats come from (consensus, agreement, reliability), for callers that need more of it.
+    public func analysis() throws -> ProjectAnalysis {
         try validate()
         let (store, project, threshold) = (try FeedbackStore(existing: db), project, minTau)
-        return try runAsync { ProjectStats(ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold)) }
+        return try runAsync { ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold) }
     }
 }
 

@@ -25,11 +25,7 @@ struct DPOBench: ParsableCommand {
 
     func run() throws {
         let progress = ProgressLine(enabled: !json)
-        let shape = GPT2Config(layers: 4, heads: 4, width: 256, positions: 256, vocabularySize: 8000)
-        let make = { () throws -> GPT2 in
-            var initializer = WeightInitializer.random(seed: 0)
-            return try GPT2(config: ModelConfig(architecture: .gpt2(shape), fields: [:]), settings: shape, initializer: &initializer)
-        }
+        let shape = TrainPreset.peer.shape
         let (batch, prompt, completion) = (8, 60, 60)
         var random = SeededGenerator(seed: 1)
         let tokens = { (count: Int) in (0..<count).map { _ in Int.random(in: 1..<shape.vocabSize, using: &random) } }
@@ -38,13 +34,13 @@ struct DPOBench: ParsableCommand {
         }
         var config = TrainingConfig(learningRate: 1e-4)
         (config.steps, config.batchSize, config.schedule, config.shuffle) = (steps + 2, batch, .constant, false)
-        let models = PolicyModels(directory: URL(fileURLWithPath: "random"), policy: try make(), adapters: nil)
-        let trainer = try DPOTrainer(models: models, reference: ReferencePolicy(frozen: try make()), train: pairs, eval: [],
+        let models = PolicyModels(directory: URL(fileURLWithPath: "random"), policy: try GPT2.random(shape), adapters: nil)
+        let trainer = try DPOTrainer(models: models, reference: ReferencePolicy(frozen: try GPT2.random(shape)), train: pairs, eval: [],
                                      loss: DPOLoss(), config: config, precompute: false, padID: 0)
         PeakMemory.reset()
         let rates = try timedSteps(GradientDescent(task: trainer, config: config, totalSteps: steps + 2), steps: steps, progress: progress)
         progress.clear()
-        let tokensPerStep = pairs.prefix(batch).reduce(0) { $0 + 2 * $1.prompt.count + $1.chosen.count + $1.rejected.count }
+        let tokensPerStep = pairs.prefix(batch).reduce(0) { $0 + $1.tokenCount }
         let tokensPerSecond = rates.sorted()[rates.count / 2]
         let peakMB = Double(PeakMemory.bytes) / 1_048_576
         if json {

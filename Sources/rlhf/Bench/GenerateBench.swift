@@ -35,9 +35,7 @@ struct GenerateBench: ParsableCommand {
         if let directory = self.model {
             model = try ModelDirectory.load(directory)
         } else {
-            var initializer = WeightInitializer.random(seed: 0)
-            model = try GPT2(config: ModelConfig(architecture: .gpt2(preset.shape), fields: [:]), settings: preset.shape,
-                             initializer: &initializer)
+            model = try GPT2.random(preset.shape)
         }
         let generator = TextGenerator(model: model)
         var random = SeededGenerator(seed: 2)

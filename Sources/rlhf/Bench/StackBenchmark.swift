@@ -17,9 +17,7 @@ struct StackBenchmark {
     }
 
     func run(steps: Int, onStep: (Int) -> Void) throws -> Result {
-        var initializer = WeightInitializer.random(seed: 0)
-        let config = ModelConfig(architecture: .gpt2(shape), fields: [:])
-        let model = try GPT2(config: config, settings: shape, initializer: &initializer)
+        let model = try GPT2.random(shape)
         let (b, t) = (batchSize, shape.nPositions)
         var generator = SeededGenerator(seed: 1)
         let tokens = (0..<(b * (t + 1))).map { _ in Int.random(in: 0..<shape.vocabSize, using: &generator) }

@@ -33,8 +33,7 @@ struct TrainBench: ParsableCommand {
         progress.say("sgemm 1024³ …")
         let gflopsBefore = SgemmBenchmark.gflops(size: 1024)
         let shape = preset.shape
-        var initializer = WeightInitializer.random(seed: 0)
-        let model = try GPT2(config: ModelConfig(architecture: .gpt2(shape), fields: [:]), settings: shape, initializer: &initializer)
+        let model = try GPT2.random(shape)
         var random = SeededGenerator(seed: 1)
         let examples = (0..<(preset.batchSize * 4)).map { _ in
             let ids = (0..<preset.sequenceLength).map { _ in Int.random(in: 0..<shape.vocabSize, using: &random) }

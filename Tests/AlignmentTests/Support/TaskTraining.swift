@@ -26,5 +26,6 @@ func train(_ task: any TrainingTask, _ config: TrainingConfig, output: URL, tota
     let loop = TrainingLoop(training: GradientDescent(task: task, config: config, totalSteps: totalSteps), totalSteps: totalSteps,
                             output: output, saveEvery: config.saveEvery, evalEvery: config.evalEvery,
                             metrics: MetricsSink(output: output, tensorBoardDirectory: nil))
-    return try loop.run(TaskRun(config, output: output), control: RunControl(resume: resume, onEvent: onEvent)).steps
+    let (run, control) = (TaskRun(config, output: output), RunControl(resume: resume, onEvent: onEvent))
+    return try loop.run(run, from: try TrainingLoop.start(run, output: output, control: control), control: control).steps
 }
