@@ -62,9 +62,7 @@ public final class DPOTrainer: TrainingTask {
         let (prompts, completions) = Self.completions(pairs)
         let batch = RolloutBatch(queries: prompts, responses: completions, padID: padID)
         let sequences = try models.policy.sequenceLogProbabilities(batch)
-        let count = (set == 0 ? train : eval).count
-        let referenceValues = try reference.values(set: set, rows: rows + rows.map { $0 + count },
-                                                   prompts: prompts, completions: completions)
+        let referenceValues = try reference.values(set: set, examples: rows, prompts: prompts, completions: completions)
         let n = pairs.count
         return (PreferenceLogProbabilities(
             policyChosen: try sequences.slice(axis: 0, 0..<n), policyRejected: try sequences.slice(axis: 0, n..<(2 * n)),
@@ -82,8 +80,9 @@ public final class DPOTrainer: TrainingTask {
     public func loadModel(from directory: URL) throws { try models.restoreCheckpoint(from: directory) }
 }
 
-/// The reference's log-probabilities of a trainer's completions: precomputed once for every row of each data set,
-/// or computed for each batch from the reference policy.
+/// The reference's log-probabilities of DPO's and KTO's rows: every example is two (prompt, completion) rows, a data
+/// set laid out as all examples' first rows, then all their second rows. Precomputed once for every row of each
+/// set, or computed for each batch from the reference policy.
 struct ReferenceLogProbabilities {
     private let reference: ReferencePolicy?
     private let precomputed: [[Float]]
@@ -101,9 +100,13 @@ struct ReferenceLogProbabilities {
         }
     }
 
-    /// log π_ref of the given rows of data set `set`; the rows' prompts and completions score them on the fly.
-    func values(set: Int, rows: [Int], prompts: [[Int]], completions: [[Int]]) throws -> [Float] {
-        guard let reference else { return rows.map { precomputed[set][$0] } }
+    /// log π_ref of the given examples' rows (first rows, then second rows) in data set `set`; the rows' prompts and
+    /// completions, in that order, score them on the fly.
+    func values(set: Int, examples: [Int], prompts: [[Int]], completions: [[Int]]) throws -> [Float] {
+        guard let reference else {
+            let half = precomputed[set].count / 2
+            return (examples + examples.map { $0 + half }).map { precomputed[set][$0] }
+        }
         return try reference { try $0.sequenceLogProbabilities(RolloutBatch(queries: prompts, responses: completions, padID: padID)) }.scalars
     }
 }

@@ -77,13 +77,13 @@ public final class KTOTrainer: TrainingTask {
     /// completions (recorded) and of their mismatched pairs (not), the reference's of both, and tokens processed.
     private func logProbabilities(_ rows: [Int], set: Int) throws -> (KTOLoss.Batch, tokens: Int) {
         let examples = rows.map { set == 0 ? train[$0] : eval[$0] }
-        let n = examples.count, count = (set == 0 ? train : eval).count
+        let n = examples.count
         let (prompts, completions) = Self.rows(examples)
         let policy = try models.policy.sequenceLogProbabilities(RolloutBatch(queries: Array(prompts[..<n]), responses: Array(completions[..<n]), padID: padID))
         let mismatched = try withNoGrad {
             try models.policy.sequenceLogProbabilities(RolloutBatch(queries: Array(prompts[n...]), responses: Array(completions[n...]), padID: padID))
         }.scalars
-        let referenceValues = try reference.values(set: set, rows: rows + rows.map { $0 + count }, prompts: prompts, completions: completions)
+        let referenceValues = try reference.values(set: set, examples: rows, prompts: prompts, completions: completions)
         let tokens = examples.reduce(0) { $0 + 2 * $1.prompt.count + $1.completion.count + $1.mismatched.count }
         return (KTOLoss.Batch(policy: policy, reference: Array(referenceValues[..<n]), labels: examples.map(\.desirable),
                               policyMismatched: mismatched, referenceMismatched: Array(referenceValues[n...])), tokens)
