@@ -16,11 +16,14 @@ public protocol SteppedTraining: AnyObject {
     func restoreCheckpoint(from directory: URL) throws
     /// A reason to stop after a step with these metrics (e.g. PPO's target reward), or nil to go on.
     func stopReason(after metrics: [String: Double]) -> String?
+    /// Whether a fresh run evaluates before its first step too (logged at step 0: the starting model's score).
+    var evaluatesBeforeTraining: Bool { get }
 }
 
 extension SteppedTraining {
     public func evaluate() throws -> [String: Double] { [:] }
     public func stopReason(after metrics: [String: Double]) -> String? { nil }
+    public var evaluatesBeforeTraining: Bool { false }
 }
 
 /// The loop every run shares: resume from the newest checkpoint (refusing one whose configuration would change
@@ -78,6 +81,11 @@ public struct TrainingLoop {
         }
         defer { try? metrics.close() }
         guard control.onEvent(.started(step: step, totalSteps: totalSteps)) else { return (step, "stopped by the caller") }
+        if checkpoint == nil, training.evaluatesBeforeTraining {
+            let evaluation = try withNoGrad { try training.evaluate() }
+            try metrics.log(evaluation, step: 0)
+            guard control.onEvent(.evaluated(step: 0, metrics: evaluation)) else { return (step, "stopped by the caller") }
+        }
 
         while step < totalSteps {
             let logged = try training.step(step)

@@ -14,7 +14,7 @@ public protocol JobConfiguration: Codable, Sendable, Equatable {
 
 extension JobConfiguration {
     /// `rlhf <command>` and a flag for every field that differs from its default, named after the field's key
-    /// (`lr` is `--lr`, `batch_size` is `--batch-size`; booleans are `--flag` or `--no-flag`).
+    /// (`lr` is `--lr`, `batch_size` is `--batch-size`; booleans are `--flag` or `--no-flag`; a list repeats its flag).
     public var commandLine: String {
         let (defaults, values) = ((try? ConfigCoding.tree(Self()).leaves) ?? [:], (try? ConfigCoding.tree(self).leaves) ?? [:])
         let arguments = values.keys.sorted(by: Self.flagOrder).flatMap { key -> [String] in
@@ -24,6 +24,7 @@ extension JobConfiguration {
             switch value {
             case .null: return []
             case .bool(let on): return [on ? flag : "--no-" + flag.dropFirst(2)]
+            case .array(let items): return items.flatMap { [flag, Self.quoted($0.description)] }
             default: return [flag, Self.quoted(value.description)]
             }
         }

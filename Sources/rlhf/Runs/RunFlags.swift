@@ -139,14 +139,16 @@ struct LoRAFlags: ParsableArguments {
     @Option(help: help("Dropout on the adapters' input while training.", default: LoRAConfig().dropout))
     var loraDropout: Float?
 
-    @Option(help: "Comma-separated module names to adapt, e.g. q_proj,v_proj (default: the attention projections, c_attn for GPT-2, q_proj,v_proj for the Llama family).")
-    var loraTargets: String?
+    @Option(help: "Module names to adapt, comma-separated or repeated, e.g. q_proj,v_proj (default: the attention projections, c_attn for GPT-2, q_proj,v_proj for the Llama family).")
+    var loraTargets: [String] = []
 
     func apply(to config: inout LoRAConfig) {
         set(&config.rank, loraRank)
         set(&config.alpha, loraAlpha)
         set(&config.dropout, loraDropout)
-        set(&config.targets, loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+        if !loraTargets.isEmpty {
+            config.targets = loraTargets.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        }
     }
 }
 
