@@ -13,6 +13,10 @@ public struct AssistantData: Sendable {
     public let labelingPrompts: [AssistantTask.Prompt]
     public let ppoPrompts: [AssistantTask.Prompt]
     public let evalPrompts: [AssistantTask.Prompt]
+    /// Subtractions only, in every tone, for online RL with a reward from code.
+    public let arithmeticPrompts: [AssistantTask.Prompt]
+    /// Held-out "What's A-B and C-D?" prompts, none of whose subtractions is in `arithmeticPrompts`.
+    public let arithmeticEvalPrompts: [AssistantTask.Prompt]
 
     public struct Sizes: Sendable {
         public var pretrainingDocuments = 6000
@@ -20,6 +24,8 @@ public struct AssistantData: Sendable {
         public var labelingPrompts = 1000
         public var ppoPrompts = 512
         public var evalPrompts = 120
+        public var arithmeticPrompts = 512
+        public var arithmeticEvalPrompts = 100
         public init() {}
     }
 
@@ -49,6 +55,29 @@ public struct AssistantData: Sendable {
         labelingPrompts = (0..<sizes.labelingPrompts).map { _ in AssistantTask.randomPrompt(using: &generator) }
         ppoPrompts = (0..<sizes.ppoPrompts).map { _ in AssistantTask.randomPrompt(using: &generator) }
         evalPrompts = (0..<sizes.evalPrompts).map { _ in AssistantTask.randomPrompt(using: &generator) }
+        // A generator of their own, so the other datasets stay what they were.
+        var arithmetic = SeededGenerator(seed: seed &+ 1)
+        var held: [AssistantTask.Request] = []
+        while held.count < sizes.arithmeticEvalPrompts {
+            let request = Self.randomSubtraction(using: &arithmetic)
+            if !held.contains(request) { held.append(request) }
+        }
+        arithmeticEvalPrompts = held.map { AssistantTask.Prompt(request: $0, tone: .plain, text: AssistantTask.phrase($0, tone: .plain, variant: 0)) }
+        var training: [AssistantTask.Prompt] = []
+        while training.count < sizes.arithmeticPrompts {
+            let request = Self.randomSubtraction(using: &arithmetic)
+            guard !held.contains(request) else { continue }
+            let tone = AssistantTask.Tone.allCases.randomElement(using: &arithmetic)!
+            training.append(AssistantTask.Prompt(request: request, tone: tone,
+                                                 text: AssistantTask.phrase(request, tone: tone, variant: Int.random(in: 0..<2, using: &arithmetic))))
+        }
+        arithmeticPrompts = training
+    }
+
+    static func randomSubtraction(using generator: inout SeededGenerator) -> AssistantTask.Request {
+        let a = Int.random(in: 1...9, using: &generator), b = Int.random(in: 0...a, using: &generator)
+        let c = Int.random(in: 1...9, using: &generator), d = Int.random(in: 0...c, using: &generator)
+        return .subtraction(a, b, c, d)
     }
 
     /// Web-like text: subtraction facts, advice, and chat logs whose replies are of every style alike (the

@@ -51,6 +51,12 @@ public enum AssistantTask {
 
         /// The text the models see: one user turn and the start of the assistant's.
         public var modelPrompt: String { AssistantTask.modelPrompt(text) }
+
+        /// A subtraction request's two results as text; nil for other requests.
+        public var answers: [String]? {
+            guard case let .subtraction(a, b, c, d) = request else { return nil }
+            return [String(a - b), String(c - d)]
+        }
     }
 
     public static func modelPrompt(_ userText: String) -> String { "User: \(userText)\nAssistant:" }

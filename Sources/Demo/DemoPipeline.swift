@@ -191,9 +191,12 @@ public final class DemoPipeline {
         struct SFTLine: Encodable { let prompt: String, completion: String }
         try JSONLines.write(data.demonstrations.map { SFTLine(prompt: $0.prompt, completion: $0.completion) },
                             to: URL(fileURLWithPath: path("data/demonstrations.jsonl")))
-        struct PromptLine: Encodable { let id: String, prompt: String }
-        for (name, prompts) in [("labeling", data.labelingPrompts), ("ppo", data.ppoPrompts), ("eval", data.evalPrompts)] {
-            try JSONLines.write(prompts.enumerated().map { PromptLine(id: "\(name)-\($0.offset)", prompt: $0.element.modelPrompt) },
+        // Subtraction prompts carry their results, for rewards from code (`rlhf grpo --reward-fn contains`).
+        struct PromptLine: Encodable { let id: String, prompt: String, answers: [String]? }
+        let line = { (id: String, prompt: AssistantTask.Prompt) in PromptLine(id: id, prompt: prompt.modelPrompt, answers: prompt.answers) }
+        for (name, prompts) in [("labeling", data.labelingPrompts), ("ppo", data.ppoPrompts), ("eval", data.evalPrompts),
+                                ("arithmetic", data.arithmeticPrompts), ("arithmetic_eval", data.arithmeticEvalPrompts)] {
+            try JSONLines.write(prompts.enumerated().map { line("\(name)-\($0.offset)", $0.element) },
                                 to: URL(fileURLWithPath: path("data/\(name)_prompts.jsonl")))
         }
         summary.demonstrations = data.demonstrations.count

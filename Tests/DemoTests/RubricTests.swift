@@ -53,4 +53,21 @@ final class RubricTests: XCTestCase {
         let subtractions = first.evalPrompts.filter { if case .subtraction = $0.request { true } else { false } }.count
         XCTAssertEqual(Double(subtractions) / Double(first.evalPrompts.count), 0.5, accuracy: 0.12)
     }
+
+    /// The arithmetic prompts for rewards from code: every one a subtraction with its two results, the held-out
+    /// ones plain "What's A-B and C-D?" questions whose subtractions never appear in training.
+    func testArithmeticPromptsCarryTheirAnswersAndHeldOutOnesAreUnseen() {
+        let data = AssistantData(seed: 7, sizes: { var sizes = AssistantData.Sizes(); sizes.pretrainingDocuments = 10; return sizes }())
+        XCTAssertEqual(data.arithmeticPrompts.count, 512)
+        XCTAssertEqual(data.arithmeticEvalPrompts.count, 100)
+        for prompt in data.arithmeticPrompts + data.arithmeticEvalPrompts {
+            guard case let .subtraction(a, b, c, d) = prompt.request else { return XCTFail("\(prompt.text) is not a subtraction") }
+            XCTAssertEqual(prompt.answers, [String(a - b), String(c - d)])
+            XCTAssertEqual(Rubric.request(in: prompt.text), prompt.request)
+        }
+        XCTAssertTrue(data.arithmeticEvalPrompts.allSatisfy { $0.text.hasPrefix("What's ") })
+        XCTAssertTrue(Set(data.arithmeticEvalPrompts.map(\.text)).isDisjoint(with: data.arithmeticPrompts.map(\.text)))
+        XCTAssertFalse(data.arithmeticPrompts.contains { training in data.arithmeticEvalPrompts.contains { $0.request == training.request } })
+        XCTAssertNil(data.evalPrompts.first { if case .everyday = $0.request { true } else { false } }?.answers)
+    }
 }

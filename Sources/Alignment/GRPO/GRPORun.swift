@@ -12,7 +12,7 @@ import Tokenizer
 public struct GRPOConfig: RunConfiguration {
     public static let command = "grpo"
     /// The learning-rate schedule is laid out over `steps`; the rest may change on resume.
-    public static var resumeInsensitiveKeys: Set<String> { ["save_every", "eval_every", "eval_prompts", "eval_temperature"] }
+    public static var resumeInsensitiveKeys: Set<String> { ["save_every", "eval_every", "eval_prompts", "eval_temperature", "reward_cmd_timeout"] }
 
     /// The starting policy, typically the SFT model.
     public var policy = ""
@@ -115,7 +115,7 @@ public struct GRPOConfig: RunConfiguration {
         let tokenizer = try Tokenizer(directory: policyDirectory)
         let promptRows = try GRPOPrompt.load(prompts, tokenizer: tokenizer, chat: chat)
         let evalRows = try evalPrompts.map { try GRPOPrompt.load($0, tokenizer: tokenizer, chat: chat) } ?? []
-        let functions = try rewards.load(policyDirectory: policyDirectory) { directory in
+        let functions = try rewards.load { directory in
             let model = try ModelDirectory.loadRewardModel(directory)
             model.setTrainable(false)
             return try model.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: directory)

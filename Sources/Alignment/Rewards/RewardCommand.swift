@@ -57,7 +57,11 @@ public final class RewardCommand: RewardFunction {
         return try (0..<inputs.count).map { index in try parse(try readLine(index: index, of: inputs.count), index: index, of: inputs.count) }
     }
 
-    private func failure(_ message: String) -> JobError { JobError("reward_cmd '\(command)': \(message)") }
+    /// The error that ends the run; the program is stopped first, so nothing it started outlives us.
+    private func failure(_ message: String) -> JobError {
+        if process.isRunning { process.terminate() }
+        return JobError("reward_cmd '\(command)': \(message)")
+    }
 
     private func parse(_ line: String, index: Int, of count: Int) throws -> Float? {
         answered += 1

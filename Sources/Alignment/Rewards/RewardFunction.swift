@@ -49,6 +49,8 @@ public struct RewardSources: Codable, Sendable, Equatable {
     public var rewardCmd: [String] = []
     /// One weight per source, in the order above; nil: all 1.
     public var rewardWeights: [Float]? = nil
+    /// Seconds a reward program may take to answer one batch before the run stops.
+    public var rewardCmdTimeout: Double = 600
 
     public init() {}
 
@@ -61,18 +63,19 @@ public struct RewardSources: Codable, Sendable, Equatable {
         }
         for spec in rewardFn { _ = try BuiltinReward(spec) }
         for command in rewardCmd where command.trimmingCharacters(in: .whitespaces).isEmpty { throw JobError("reward_cmd is empty") }
+        try Check.positive(rewardCmdTimeout, "reward_cmd_timeout")
     }
 
     /// The weights, one per source.
     var weights: [Float] { rewardWeights ?? Array(repeating: 1, count: count) }
 
-    /// Loads every source. `policyTokenizer`/`policyDirectory` decide whether a reward model needs retokenising.
-    func load(policyDirectory: URL, makeScorer: (URL) throws -> any ResponseScorer) throws -> [any RewardFunction] {
+    /// Loads every source; `makeScorer` loads a reward model directory.
+    func load(makeScorer: (URL) throws -> any ResponseScorer) throws -> [any RewardFunction] {
         var functions: [any RewardFunction] = try reward.map { path in
             ScorerReward(name: URL(fileURLWithPath: path).lastPathComponent, scorer: try makeScorer(URL(fileURLWithPath: path)))
         }
         functions += try rewardFn.map { try BuiltinReward($0) }
-        functions += try rewardCmd.map { try RewardCommand($0) }
+        functions += try rewardCmd.map { try RewardCommand($0, timeout: rewardCmdTimeout) }
         return functions
     }
 

@@ -34,6 +34,8 @@ struct GRPOCommand: ParsableCommand {
     @Option(help: "External reward program, run by /bin/sh (repeatable).") var rewardCmd: [String] = []
     @Option(parsing: .upToNextOption, help: "One weight per reward source, in the order --reward, --reward-fn, --reward-cmd (default: all 1).")
     var rewardWeights: [Float] = []
+    @Option(help: help("Seconds a --reward-cmd program may take to answer one batch.", default: defaults.rewards.rewardCmdTimeout))
+    var rewardCmdTimeout: Double?
     @Option(help: "Held-out prompts answered before training, every --eval-every steps and at the end, scored by the same rewards.")
     var evalPrompts: String?
     @Option(help: help("Temperature of the held-out answers (0 = greedy; otherwise one sample each, the same seed every time).", default: defaults.evalTemperature))
@@ -79,6 +81,7 @@ struct GRPOCommand: ParsableCommand {
             if !rewardFn.isEmpty { config.rewards.rewardFn = rewardFn }
             if !rewardCmd.isEmpty { config.rewards.rewardCmd = rewardCmd }
             if !rewardWeights.isEmpty { config.rewards.rewardWeights = rewardWeights }
+            set(&config.rewards.rewardCmdTimeout, rewardCmdTimeout)
             set(&config.evalPrompts, evalPrompts)
             set(&config.evalEvery, evalEvery)
             set(&config.evalTemperature, evalTemperature)
