@@ -69,7 +69,7 @@ final class GRPOCommandTests: XCTestCase {
         let cases: [(program: String, expected: [String])] = [
             ("read -r line; echo 1; exit 3", ["exited (status 3)", "after answering 1 of 4"]),
             ("while read -r line; do echo 'oops, no number'; done", ["line 1 of its output", "is not a number: \"oops, no number\""]),
-            ("read -r line; printf '1\\n0.5'; exec sleep 30", ["answered 1 of 4", "within 1 s", "it printed \"0.5\""]),
+            ("read -r line; printf '1\\n0.5'; exec sleep 4", ["answered 1 of 4", "within 1 s", "it printed \"0.5\""]),
             ("exit 0", ["exited (status 0) after answering 0 of 4"]),
         ]
         for (index, item) in cases.enumerated() {
@@ -85,13 +85,17 @@ final class GRPOCommandTests: XCTestCase {
     }
 
     /// A reward model whose tokenizer is not the policy's scores re-encoded text (as PPO does); RLOO with a KL term
-    /// runs on it.
+    /// runs on it; held-out prompts are scored before training and at the end.
     func testRewardModelWithAnotherTokenizerAndRLOO() throws {
         let out = try temporaryDirectory().appendingPathComponent("rloo")
         let run = try grpo(out, ["--steps", "2", "--reward", Self.fixtures.appendingPathComponent("tiny-qwen2-reward").path,
-                                 "--advantage", "rloo", "--beta", "0.05", "--json"])
+                                 "--advantage", "rloo", "--beta", "0.05", "--eval-prompts", try prompts().path, "--json"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for line in try metrics(out) {
+        let logged = try metrics(out)
+        let evaluations = logged.filter { $0["eval_reward"] != nil }
+        XCTAssertEqual(evaluations.map { $0["step"] as? Int }, [0, 2], "the starting policy, then the trained one")
+        XCTAssertNotNil(evaluations[0]["eval_rewards/tiny-qwen2-reward/mean"] as? Double)
+        for line in logged where line["eval_reward"] == nil {
             XCTAssertNotNil(line["rewards/tiny-qwen2-reward/mean"] as? Double)
             XCTAssertNotNil(line["kl"] as? Double)
         }

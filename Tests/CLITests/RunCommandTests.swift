@@ -12,6 +12,7 @@ final class RunCommandTests: XCTestCase {
         (["pretrain"], { try ConfigCoding.tree(PretrainConfig()) }), (["sft"], { try ConfigCoding.tree(SFTConfig()) }),
         (["reward", "train"], { try ConfigCoding.tree(RewardConfig()) }), (["ppo"], { try ConfigCoding.tree(PPOConfig()) }),
         (["dpo"], { try ConfigCoding.tree(DPOConfig()) }), (["kto"], { try ConfigCoding.tree(KTOConfig()) }),
+        (["grpo"], { try ConfigCoding.tree(GRPOConfig()) }),
     ]
 
     /// `--help` entries: each option's flag name (its long name, without `--no-`) and the default it shows.
@@ -89,6 +90,15 @@ final class RunCommandTests: XCTestCase {
         var kto = KTOConfig()
         (kto.model, kto.dataset.data, kto.out, kto.beta, kto.desirableWeight, kto.undesirableWeight, kto.precomputeRef) = ("m", "d", "o", 0.3, 1.33, 0.75, false)
         kto.training = changed(kto.training)
+        var grpo = GRPOConfig()
+        (grpo.policy, grpo.adapter, grpo.prompts, grpo.out, grpo.evalPrompts, grpo.evalEvery, grpo.evalTemperature, grpo.chat) = ("p", "a", "q", "o", "e", 5, 0.5, true)
+        (grpo.rewards.reward, grpo.rewards.rewardFn, grpo.rewards.rewardCmd) = (["r1", "r2"], ["contains", "length:20"], ["./score.py"])
+        (grpo.rewards.rewardWeights, grpo.rewards.rewardCmdTimeout) = ([1, 0.5, 2, 0.25, 3], 30)
+        (grpo.steps, grpo.batchSize, grpo.numGenerations, grpo.gradAccum, grpo.learningRate, grpo.lrSchedule, grpo.warmupSteps) = (9, 12, 4, 3, 2e-5, .cosine, 2)
+        (grpo.maxGradNorm, grpo.maxCompletionLength, grpo.temperature, grpo.topK, grpo.topP, grpo.seed) = (0.5, 64, 0.9, 40, 0.95, 9)
+        (grpo.beta, grpo.epsilon, grpo.epsilonHigh, grpo.lossType, grpo.scaleRewards, grpo.advantage) = (0.04, 0.1, 0.28, .drGRPO, .batch, .rloo)
+        (grpo.normalizeAdvantages, grpo.numIterations, grpo.maskTruncatedCompletions, grpo.saveEvery) = (true, 2, true, 3)
+        (grpo.lora.rank, grpo.lora.targets) = (4, ["c_attn", "c_proj"])
 
         try assertRoundTrip(sft)
         try assertRoundTrip(pretrain)
@@ -96,6 +106,7 @@ final class RunCommandTests: XCTestCase {
         try assertRoundTrip(ppo)
         try assertRoundTrip(dpo)
         try assertRoundTrip(kto)
+        try assertRoundTrip(grpo)
         XCTAssertTrue(ppo.commandLine.hasPrefix("rlhf ppo --policy p --adapter a --reward r --prompts q --out o "), ppo.commandLine)
         XCTAssertEqual(SFTConfig().commandLine, "rlhf sft", "defaults need no flags")
     }
