@@ -102,6 +102,25 @@ final class GRPOCommandTests: XCTestCase {
         XCTAssertTrue(exists(out.appendingPathComponent("model.safetensors")))
     }
 
+    /// Micro-batches sum to the same gradient as the whole batch, also when prompts of different lengths are padded
+    /// to one length (a micro-batch re-lays its own rows; padding must stay padding).
+    func testMicroBatchesGiveTheWholeBatchsGradient() throws {
+        let file = try temporaryDirectory().appendingPathComponent("mixed.jsonl")
+        let rows = ["Hi?", "What is the sum of two and three, please tell me?", "Why?", "Name a colour that the sky has at noon."]
+        try Data(rows.map { #"{"prompt": "\#($0)"}"# }.joined(separator: "\n").utf8).write(to: file)
+        var norms: [Double] = []
+        for accumulation in ["1", "2"] {
+            let out = try temporaryDirectory().appendingPathComponent("accum\(accumulation)")
+            let run = try runRLHF(["grpo", "--policy", Self.policy, "--prompts", file.path, "--out", out.path, "--batch-size", "4",
+                                   "--num-generations", "2", "--max-completion-length", "6", "--steps", "1", "--reward-fn", "length:3",
+                                   "--loss-type", "grpo", "--grad-accum", accumulation])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            norms.append(try XCTUnwrap(try metrics(out)[0]["grad_norm"] as? Double))
+        }
+        XCTAssertGreaterThan(norms[0], 0)
+        XCTAssertEqual(norms[1], norms[0], accuracy: 1e-4 * norms[0])
+    }
+
     /// Resumed from a checkpoint, a run ends with the same weights and metrics as one that was never interrupted
     /// (sampling seeds and prompt order derive from the step; the optimizer's moments come back).
     func testResumeIsExact() throws {

@@ -8,6 +8,7 @@ import Tokenizer
 /// One generation batch as the updates see it: completions, their masks, the log-probabilities kept from sampling
 /// time, rewards and advantages.
 struct GRPOBatch {
+    let queries: [[Int]]
     let rollout: RolloutBatch
     /// [size · responseLength]: the tokens that count in the loss (truncated completions zeroed when masked).
     let mask: [Float]
@@ -110,7 +111,7 @@ public final class GRPOTrainer {
             (advantages, stdIsZero) = GRPOMath.groupAdvantages(rewards: combined, groupSize: config.numGenerations, scaling: config.scaleRewards)
         }
         metrics.merge(GRPOMath.rewardMetrics(perFunction: perFunction, names: rewardNames, weights: weights, stdIsZero: stdIsZero)) { a, _ in a }
-        let batch = GRPOBatch(rollout: rollout, mask: mask, oldLogprobs: oldLogprobs, refLogprobs: refLogprobs, advantages: advantages,
+        let batch = GRPOBatch(queries: queries, rollout: rollout, mask: mask, oldLogprobs: oldLogprobs, refLogprobs: refLogprobs, advantages: advantages,
                               rewardsPerFunction: perFunction)
 
         var stats: [GRPOStats] = []
@@ -141,9 +142,8 @@ public final class GRPOTrainer {
         let rollout = batch.rollout, length = rollout.responseLength
         let per = rollout.size / config.gradAccum
         let rows = Array((micro * per)..<((micro + 1) * per))
-        let queries = rows.map { Array(rollout.ids[($0 * rollout.length)..<($0 * rollout.length + rollout.queryLength)]) }
         let mini = rows.count == rollout.size ? rollout
-            : RolloutBatch(queries: queries, responses: rows.map { rollout.responses[$0] }, padID: tokenizer.paddingID,
+            : RolloutBatch(queries: rows.map { batch.queries[$0] }, responses: rows.map { rollout.responses[$0] }, padID: tokenizer.paddingID,
                            queryLength: rollout.queryLength, responseLength: length)
         let mask = rows.flatMap { batch.mask[($0 * length)..<(($0 + 1) * length)] }
         let advantages = rows.map { batch.advantages[$0] }
