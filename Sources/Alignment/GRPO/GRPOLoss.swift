@@ -40,6 +40,18 @@ public struct GRPOStats: Sendable, Equatable {
 }
 
 extension GRPOMath {
+    /// Σ values · mask over all tokens / Σ mask (at least 1): TRL's token-weighted means of kl, entropy and clip flags.
+    static func maskedMean(_ values: [Float], mask: [Float]) -> Float {
+        Float(values.indices.reduce(0.0) { $0 + Double(values[$1] * mask[$1]) } / Double(max(mask.reduce(0, +), 1)))
+    }
+
+    /// Each row's Σ_t values · mask of [rows · length] values: a completion's summed log-probabilities or KL.
+    static func maskedRowSums(_ values: [Float], mask: [Float], length: Int) -> [Double] {
+        stride(from: 0, to: values.count, by: length).map { start in
+            (start..<(start + length)).reduce(0.0) { $0 + Double(values[$1] * mask[$1]) }
+        }
+    }
+
     /// GRPO's loss of one micro-batch of `B` completions, recorded for backward (grpo_trainer.py:3083-3184):
     ///
     ///     ratio = exp(logprobs − old);  clipped = clamp(ratio, 1 − ε_low, 1 + ε_high)
@@ -93,9 +105,7 @@ extension GRPOMath {
         let ratios = ratio.scalars
         let low = ratios.indices.map { ratios[$0] < 1 - settings.epsilonLow && advantages[$0 / length] < 0 }
         let high = ratios.indices.map { ratios[$0] > 1 + settings.epsilonHigh && advantages[$0 / length] > 0 }
-        let maskedMean = { (values: [Float]) -> Float in
-            Float(values.indices.reduce(0.0) { $0 + Double(values[$1] * mask[$1]) } / Double(max(tokens, 1)))
-        }
+        let tokenMean = { (values: [Float]) in Self.maskedMean(values, mask: mask) }
         let rowShares = { (flags: [Bool]) -> [Float] in
             (0..<rows).filter { tokensPerRow[$0] > 0 }.map { b in
                 Float((0..<length).filter { flags[b * length + $0] && mask[b * length + $0] != 0 }.count) / tokensPerRow[b]
@@ -103,10 +113,10 @@ extension GRPOMath {
         }
         let asFloat = { (flags: [Bool]) in flags.map { $0 ? Float(1) : 0 } }
         let stats = GRPOStats(
-            loss: try loss.item, kl: kl.map { maskedMean($0.scalars) }, entropy: entropies.map(maskedMean),
-            clipLowMean: maskedMean(asFloat(low)), clipLowMin: rowShares(low).min() ?? .nan,
-            clipHighMean: maskedMean(asFloat(high)), clipHighMax: rowShares(high).max() ?? .nan,
-            clipRegionMean: maskedMean(asFloat(zip(low, high).map { $0 || $1 })))
+            loss: try loss.item, kl: kl.map { tokenMean($0.scalars) }, entropy: entropies.map(tokenMean),
+            clipLowMean: tokenMean(asFloat(low)), clipLowMin: rowShares(low).min() ?? .nan,
+            clipHighMean: tokenMean(asFloat(high)), clipHighMax: rowShares(high).max() ?? .nan,
+            clipRegionMean: tokenMean(asFloat(zip(low, high).map { $0 || $1 })))
         return (loss, stats)
     }
 
@@ -127,9 +137,7 @@ extension GRPOMath {
         let low = (0..<rows).map { ratios[$0] < 1 - epsilonLow && advantages[$0] < 0 ? Float(1) : 0 }
         let high = (0..<rows).map { ratios[$0] > 1 + epsilonHigh && advantages[$0] > 0 ? Float(1) : 0 }
         let mean = { (values: [Float]) in values.reduce(0, +) / Float(max(values.count, 1)) }
-        let tokens = mask.reduce(0, +)
-        let entropy = entropies.map { values in Float(values.indices.reduce(0.0) { $0 + Double(values[$1] * mask[$1]) } / Double(max(tokens, 1))) }
-        let stats = GRPOStats(loss: try loss.item, kl: nil, entropy: entropy, clipLowMean: mean(low), clipLowMin: low.min() ?? .nan,
+        let stats = GRPOStats(loss: try loss.item, kl: nil, entropy: entropies.map { maskedMean($0, mask: mask) }, clipLowMean: mean(low), clipLowMin: low.min() ?? .nan,
                               clipHighMean: mean(high), clipHighMax: high.max() ?? .nan, clipRegionMean: mean(zip(low, high).map { max($0, $1) }))
         return (loss, stats)
     }

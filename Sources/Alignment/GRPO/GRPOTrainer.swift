@@ -38,12 +38,7 @@ public final class GRPOTrainer {
         rewardNames = RewardSources.uniqueNames(rewardFunctions.map(\.name))
         models.adapters?.isTraining = false  // the ratio compares one network at two times
         named = models.trainableParameters
-        let optimizerSteps = config.steps * config.numIterations
-        let schedule: LRSchedule = switch config.lrSchedule {
-        case .constant: .constant(warmupSteps: config.warmupSteps)
-        case .cosine: .cosine(warmupSteps: config.warmupSteps, totalSteps: optimizerSteps)
-        case .linear: .linear(warmupSteps: config.warmupSteps, totalSteps: optimizerSteps)
-        }
+        let schedule = config.lrSchedule.schedule(warmupSteps: config.warmupSteps, totalSteps: config.steps * config.numIterations)
         update = OptimizerStep(optimizer: AdamW(parameters: named.map(\.parameter), learningRate: config.learningRate, weightDecay: 0),
                                peakLearningRate: config.learningRate, schedule: schedule, maxGradNorm: config.maxGradNorm)
     }
@@ -102,7 +97,7 @@ public final class GRPOTrainer {
         if rloo {
             var kl: [Double]?
             if let old = oldLogprobs?.scalars, let ref = refLogprobs?.scalars {
-                kl = (0..<rollout.size).map { b in (0..<length).reduce(0.0) { $0 + Double((old[b * length + $1] - ref[b * length + $1]) * mask[b * length + $1]) } }
+                kl = GRPOMath.maskedRowSums(zip(old, ref).map { $0 - $1 }, mask: mask, length: length)
             }
             if let kl { metrics["kl"] = kl.reduce(0, +) / Double(max(mask.reduce(0, +), 1)) }
             (advantages, stdIsZero) = GRPOMath.leaveOneOutAdvantages(rewards: combined, sequenceKL: kl, beta: Double(config.beta),
@@ -130,7 +125,7 @@ public final class GRPOTrainer {
         metrics["completions/clipped_ratio"] = Double(truncated.filter { $0 }.count) / Double(truncated.count)
         metrics["learning_rate"] = Double(update.optimizer.learningRate)
         metrics["grad_norm"] = Double(gradNorm)
-        for (key, values) in Dictionary(grouping: stats.flatMap(\.metrics), by: \.key) where key != "kl" || !rloo {
+        for (key, values) in Dictionary(grouping: stats.flatMap(\.metrics), by: \.key) {
             let finite = values.map(\.value).filter { !$0.isNaN }
             if !finite.isEmpty { metrics[key] = finite.reduce(0, +) / Double(finite.count) }
         }
@@ -149,10 +144,9 @@ public final class GRPOTrainer {
         let advantages = rows.map { batch.advantages[$0] }
         let (logprobs, logSoftmax) = try policy.responseLogProbabilitiesAndLogits(mini, temperature: config.temperature)
         let entropies = try withNoGrad { try logSoftmax.softmaxEntropy().scalars }
-        let pick = { (tensor: Tensor?) throws -> Tensor? in try tensor.map { rows.count == rollout.size ? $0 : try PPOTrainer.rows($0, rows) } }
+        let pick = { (tensor: Tensor?) throws -> Tensor? in try tensor.map { rows.count == rollout.size ? $0 : try $0.rows(rows) } }
         if config.advantage == .rloo {
-            let old = try pick(batch.oldLogprobs)!.scalars
-            let sums = (0..<rows.count).map { b in (0..<length).reduce(Float(0)) { $0 + old[b * length + $1] * mask[b * length + $1] } }
+            let sums = GRPOMath.maskedRowSums(try pick(batch.oldLogprobs)!.scalars, mask: mask, length: length).map(Float.init)
             // A mean per micro-batch; OptimizerStep averages them, as TRL's Trainer divides RLOO's loss by the accumulation.
             return try GRPOMath.leaveOneOutLoss(logprobs: logprobs, oldSequenceLogprobs: sums, entropies: entropies, advantages: advantages,
                                                 mask: mask, epsilonLow: config.epsilon, epsilonHigh: config.epsilonHigh ?? config.epsilon)
@@ -209,12 +203,14 @@ final class GRPOSteps: SteppedTraining {
     /// The prompts of step `index`: positions in a shuffled order that depends only on the seed and the pass.
     func promptsOfStep(_ index: Int) -> [GRPOPrompt] {
         let perStep = trainer.config.batchSize / trainer.config.numGenerations
+        var orders: [Int: [Int]] = [:]  // a step spans at most a few passes
         return (0..<perStep).map { offset in
-            let position = index * perStep + offset
-            var generator = SeededGenerator(seed: trainer.config.seed &+ UInt64(position / prompts.count))
-            var order = Array(prompts.indices)
-            order.shuffle(using: &generator)
-            return prompts[order[position % prompts.count]]
+            let position = index * perStep + offset, pass = position / prompts.count
+            if orders[pass] == nil {
+                var generator = SeededGenerator(seed: trainer.config.seed &+ UInt64(pass))
+                orders[pass] = Array(prompts.indices).shuffled(using: &generator)
+            }
+            return prompts[orders[pass]![position % prompts.count]]
         }
     }
 

@@ -107,7 +107,7 @@ public final class PPOTrainer {
     /// [rows, L] (or its gradient, with c2 ≠ 0).
     private func miniBatchLoss(_ mini: RolloutBatch, rows: [Int], rewards: PPORewards,
                                advantages: PPOAdvantages) throws -> (loss: Tensor, stats: PPOStats) {
-        let pick = { (t: Tensor) throws -> Tensor in try Self.rows(t, rows) }
+        let pick = { (t: Tensor) throws -> Tensor in try t.rows(rows) }
         let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(mini, temperature: config.temperature)
         return try PPOMath.loss(
             newLogprobs: newLogprobs, newValues: try critic.responseValues(mini), logits: logits,
@@ -142,11 +142,6 @@ public final class PPOTrainer {
         try CheckpointStore.restoreOptimizer(update.optimizer, named: named, from: directory)
         let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: directory.appendingPathComponent("ppo_state.json")))
         (iteration, klController) = (state.iteration, state.klController)
-    }
-
-    /// The given rows of a [batch, L] tensor.
-    static func rows(_ tensor: Tensor, _ rows: [Int]) throws -> Tensor {
-        try Tensor.embedding(tensor.detached(), ids: rows, shape: [rows.count])
     }
 }
 

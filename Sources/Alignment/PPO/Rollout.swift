@@ -87,6 +87,13 @@ extension CausalLanguageModel {
     }
 }
 
+extension Tensor {
+    /// The given rows of a [batch, L] tensor, detached: a minibatch's share of rollout-time values.
+    func rows(_ rows: [Int]) throws -> Tensor {
+        try Tensor.embedding(detached(), ids: rows, shape: [rows.count])
+    }
+}
+
 extension RewardModel {
     /// The head's output at every column predicting a response token, [size, responseLength]: a critic's
     /// value estimates when this model serves as the value model (TRL's critic reads the same columns).

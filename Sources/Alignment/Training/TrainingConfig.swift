@@ -6,7 +6,18 @@ import Tensor
 /// names (`lr` is `--lr`).
 public struct TrainingConfig: Codable, Sendable, Equatable {
     public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adamw, sgd }
-    public enum ScheduleKind: String, Codable, Sendable, CaseIterable { case constant, cosine, linear }
+    public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
+        case constant, cosine, linear
+
+        /// The schedule over `totalSteps` optimizer steps, after `warmupSteps` of linear warm-up.
+        public func schedule(warmupSteps: Int, totalSteps: Int) -> LRSchedule {
+            switch self {
+            case .constant: .constant(warmupSteps: warmupSteps)
+            case .cosine: .cosine(warmupSteps: warmupSteps, totalSteps: totalSteps)
+            case .linear: .linear(warmupSteps: warmupSteps, totalSteps: totalSteps)
+            }
+        }
+    }
 
     /// Optimizer steps to take; nil: `epochs` passes over the data.
     public var steps: Int? = nil
@@ -76,10 +87,6 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     public func learningRateSchedule(totalSteps: Int) -> LRSchedule {
-        switch schedule {
-        case .constant: return .constant(warmupSteps: warmupSteps)
-        case .cosine: return .cosine(warmupSteps: warmupSteps, totalSteps: totalSteps)
-        case .linear: return .linear(warmupSteps: warmupSteps, totalSteps: totalSteps)
-        }
+        schedule.schedule(warmupSteps: warmupSteps, totalSteps: totalSteps)
     }
 }

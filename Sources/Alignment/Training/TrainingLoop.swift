@@ -80,11 +80,16 @@ public struct TrainingLoop {
             try metrics.open(resumingAfter: nil)
         }
         defer { try? metrics.close() }
+        /// Evaluates and logs at `step`; false when the caller stops the run.
+        func evaluate(at step: Int) throws -> Bool {
+            let evaluation = try withNoGrad { try training.evaluate() }
+            guard !evaluation.isEmpty else { return true }
+            try metrics.log(evaluation, step: step)
+            return control.onEvent(.evaluated(step: step, metrics: evaluation))
+        }
         guard control.onEvent(.started(step: step, totalSteps: totalSteps)) else { return (step, "stopped by the caller") }
         if checkpoint == nil, training.evaluatesBeforeTraining {
-            let evaluation = try withNoGrad { try training.evaluate() }
-            try metrics.log(evaluation, step: 0)
-            guard control.onEvent(.evaluated(step: 0, metrics: evaluation)) else { return (step, "stopped by the caller") }
+            guard try evaluate(at: 0) else { return (step, "stopped by the caller") }
         }
 
         while step < totalSteps {
@@ -94,11 +99,7 @@ public struct TrainingLoop {
             guard control.onEvent(.stepEnded(step: step, totalSteps: totalSteps, metrics: logged)) else { return (step, "stopped by the caller") }
             let stop = training.stopReason(after: logged)
             if step == totalSteps || stop != nil || (evalEvery > 0 && step % evalEvery == 0) {
-                let evaluation = try withNoGrad { try training.evaluate() }
-                if !evaluation.isEmpty {
-                    try metrics.log(evaluation, step: step)
-                    guard control.onEvent(.evaluated(step: step, metrics: evaluation)) else { return (step, "stopped by the caller") }
-                }
+                guard try evaluate(at: step) else { return (step, "stopped by the caller") }
             }
             if let stop { return (step, stop) }
             if saveEvery > 0, step % saveEvery == 0, step < totalSteps {
