@@ -135,10 +135,12 @@ public struct GRPOConfig: RunConfiguration {
 }
 
 /// A prompt row: its text, its token ids and every column, for the reward functions.
-struct GRPOPrompt {
-    let text: String
-    let ids: [Int]
-    let row: [String: Any]
+public struct GRPOPrompt {
+    public let text: String
+    public let ids: [Int]
+    public let row: [String: Any]
+
+    public init(text: String, ids: [Int], row: [String: Any]) { (self.text, self.ids, self.row) = (text, ids, row) }
 
     static func load(_ path: String, tokenizer: Tokenizer, chat: Bool) throws -> [GRPOPrompt] {
         try JSONLines.records(URL(fileURLWithPath: path)).map { record in

@@ -72,8 +72,11 @@ public final class GRPOTrainer {
         return inputs.indices.map { i in columns.map { $0[i] } }
     }
 
-    /// One step: sample, score, advantages, `num_iterations` updates. Returns TRL-named metrics.
-    func step(_ index: Int, prompts: [GRPOPrompt]) throws -> (metrics: [String: Double], batch: GRPOBatch) {
+    /// One step on `prompts` (`batch_size / num_generations` of them): sample, score, advantages, `num_iterations`
+    /// updates. Returns TRL-named metrics.
+    public func step(_ index: Int, prompts: [GRPOPrompt]) throws -> [String: Double] { try stepKeepingBatch(index, prompts: prompts).metrics }
+
+    func stepKeepingBatch(_ index: Int, prompts: [GRPOPrompt]) throws -> (metrics: [String: Double], batch: GRPOBatch) {
         let (queries, responses) = try sample(prompts, step: index)
         let rollout = RolloutBatch(queries: queries, responses: responses, padID: tokenizer.paddingID)
         let truncated = responses.map { $0.last.map { !tokenizer.eosTokenIDs.contains($0) } ?? true }
@@ -217,7 +220,7 @@ final class GRPOSteps: SteppedTraining {
     func step(_ index: Int) throws -> [String: Double] {
         let started = DispatchTime.now().uptimeNanoseconds
         let stepPrompts = promptsOfStep(index)
-        var (metrics, batch) = try trainer.step(index, prompts: stepPrompts)
+        var (metrics, batch) = try trainer.stepKeepingBatch(index, prompts: stepPrompts)
         metrics["step_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         try appendSamples(step: index + 1, prompt: stepPrompts[0], batch: batch)
         return metrics

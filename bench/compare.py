@@ -1,17 +1,22 @@
-"""RLHFKit's DPO against TRL's DPOTrainer on the peer workload, side by side in one run (dev-only).
+"""RLHFKit against TRL on a peer workload, side by side in one run (dev-only).
 
-    PEERS=/work/peers python3 bench/compare_dpo.py [--rounds 3]
+    PEERS=/work/peers python3 bench/compare.py dpo|grpo [--rounds 3]
 
-Runs, alternately and `--rounds` times each, TRL's `$PEERS/bench/bench_dpo.py` (TRL 1.16 DPOTrainer, GPT-2 4 x 256,
-vocab 8000, 8 pairs of ~60 + ~60 tokens per step, a separate reference model scored every step; see
-../shared/peers/README.md for the venv) and `.build/release/rlhf bench dpo --json` (the same workload), and prints
-one markdown table: median tokens/s with the range, s/step, peak RSS of each process, and the ratio. Both count the
-policy's non-padding tokens per optimizer step and leave out 2 warm-up steps. Build RLHFKit first:
-`RLHFKIT_DEVELOPMENT=1 swift build -c release --product rlhf`.
+Runs, alternately and `--rounds` times each, TRL's `$PEERS/bench/bench_<workload>.py` (see ../shared/peers/README.md
+for the venv) and `.build/release/rlhf bench <workload> --json` (the same workload), and prints one markdown table:
+tokens/s (median with the range), s/step, peak RSS of each process, and the ratio. Both count tokens as the peer
+does and leave out 2 warm-up steps:
+- dpo: TRL 1.16 DPOTrainer, GPT-2 4 x 256, vocab 8000, 8 pairs of ~60 + ~60 tokens per step, a separate reference
+  model scored every step; tokens = the policy's non-padding tokens per optimizer step.
+- grpo: TRL 1.16 GRPOTrainer, the same GPT-2, 2 prompts x 4 completions of 64 + 64 tokens per step, beta 0.04 with a
+  reference model, a GPT-2 reward model; tokens = prompt + completion tokens of the loss batch over the whole step
+  (sampling and the reference and reward forwards included).
+Build RLHFKit first: `RLHFKIT_DEVELOPMENT=1 swift build -c release --product rlhf`.
 """
 import argparse, json, os, platform, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEER_NAMES = {"dpo": "TRL 1.16 DPOTrainer", "grpo": "TRL 1.16 GRPOTrainer"}
 
 
 def peak_rss_mb(command, env=None, result_file=None):
@@ -27,15 +32,18 @@ def peak_rss_mb(command, env=None, result_file=None):
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("workload", choices=sorted(PEER_NAMES))
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     peers = os.environ.get("PEERS") or sys.exit("set PEERS to the folder holding venv/, fixtures/ and bench/")
     peer_env = dict(os.environ, PEERS=peers, HF_HUB_OFFLINE="1")
-    peer = [os.path.join(peers, "venv/bin/python"), os.path.join(peers, "bench/bench_dpo.py")]
-    ours = [os.path.join(ROOT, ".build/release/rlhf"), "bench", "dpo", "--json"]
+    peer = [os.path.join(peers, "venv/bin/python"), os.path.join(peers, f"bench/bench_{args.workload}.py")]
+    ours = [os.path.join(ROOT, ".build/release/rlhf"), "bench", args.workload, "--json"]
+    if args.workload == "grpo":
+        ours += ["--tokenizer", os.path.join(peers, "fixtures/tokenizer-8000")]
     results = {"trl": [], "rlhfkit": []}
     for round_ in range(args.rounds):
-        for name, command, env, file in (("trl", peer, peer_env, os.path.join(peers, "bench/out/dpo.json")),
+        for name, command, env, file in (("trl", peer, peer_env, os.path.join(peers, f"bench/out/{args.workload}.json")),
                                          ("rlhfkit", ours, None, None)):
             output, rss = peak_rss_mb(command, env, file)
             tokens = output["tokens_per_s"] if name == "trl" else output["tokens_per_second"]
@@ -43,16 +51,16 @@ def main():
             results[name].append((tokens, step, rss))
             print(f"round {round_ + 1} {name}: {tokens:.0f} tokens/s, {step:.3f} s/step, peak RSS {rss:.0f} MB", file=sys.stderr)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    print(f"\nDPO, peer workload, {args.rounds} alternating runs each, {cpu}, {os.cpu_count()} cores\n")
+    print(f"\n{args.workload.upper()}, peer workload, {args.rounds} alternating runs each, {cpu}, {os.cpu_count()} cores\n")
     print("| side | tokens/s median [range] | s/step median | peak RSS MB median |")
     print("|---|---|---|---|")
     medians = {}
     for name in ("trl", "rlhfkit"):
         tokens = [r[0] for r in results[name]]
         medians[name] = statistics.median(tokens)
-        print(f"| {'TRL 1.16 DPOTrainer' if name == 'trl' else 'RLHFKit rlhf bench dpo'} | {medians[name]:.0f} "
-              f"[{min(tokens):.0f}-{max(tokens):.0f}] | {statistics.median(r[1] for r in results[name]):.3f} | "
-              f"{statistics.median(r[2] for r in results[name]):.0f} |")
+        label = PEER_NAMES[args.workload] if name == "trl" else f"RLHFKit rlhf bench {args.workload}"
+        print(f"| {label} | {medians[name]:.0f} [{min(tokens):.0f}-{max(tokens):.0f}] | "
+              f"{statistics.median(r[1] for r in results[name]):.3f} | {statistics.median(r[2] for r in results[name]):.0f} |")
     print(f"\nratio (RLHFKit / TRL tokens/s): {medians['rlhfkit'] / medians['trl']:.2f}x")
 
 
