@@ -6,14 +6,14 @@ import Foundation
 /// Prompts, replies, names and commands are data, and completions are untrusted model output: every such string
 /// goes through `escape` before it reaches the page.
 public enum DemoReport {
-    /// The names `DemoSummary.results` and `Sample.replies` use for the SFT model, the PPO policy, the DPO policy
-    /// and the β = 0 ablation.
-    public static let sft = "sft", policy = "policy", dpo = "dpo", ablation = "ablation-kl0"
+    /// The names `DemoSummary.results` and `Sample.replies` use for the SFT model, the PPO policy, the DPO policy,
+    /// the GRPO policy and the β = 0 ablation.
+    public static let sft = "sft", policy = "policy", dpo = "dpo", grpo = "grpo", ablation = "ablation-kl0"
     /// The rubric gain over SFT, in points, that the tuned policy must reach.
     static let requiredGain = 15.0
 
     public static func html(_ summary: DemoSummary) -> String {
-        let sections = [intro(summary), stages(summary), results(summary), curves(summary), dpoCurves(summary), labeling(summary),
+        let sections = [intro(summary), stages(summary), results(summary), curves(summary), dpoCurves(summary), grpoCurves(summary), labeling(summary),
                         rewardModel(summary), samples(summary)]
         return """
         <!DOCTYPE html>
@@ -82,11 +82,11 @@ public enum DemoReport {
     }
 
     static func displayName(_ name: String) -> String {
-        [sft: "SFT", policy: "PPO policy", dpo: "DPO policy", ablation: "β=0 ablation"][name] ?? name
+        [sft: "SFT", policy: "PPO policy", dpo: "DPO policy", grpo: "GRPO policy", ablation: "β=0 ablation"][name] ?? name
     }
 
     /// The rubric gain of the PPO policy over SFT against `requiredGain` and its KL per token against the budget,
-    /// then whether DPO, from the same pairs without a reward model, beats SFT too.
+    /// then whether DPO (the same pairs, no reward model) and GRPO (the same reward model, no critic) beat SFT too.
     static func verdict(_ summary: DemoSummary) -> String {
         guard let base = summary.result(sft), let tuned = summary.result(policy) else {
             return "Verdict: no result for both \"\(sft)\" and \"\(policy)\"."
@@ -95,10 +95,11 @@ public enum DemoReport {
         var text = "Verdict: PPO rubric score \(signed(gain)) points over SFT (required +\(number(requiredGain, 1)): "
             + (gain >= requiredGain ? "met" : "not met") + "); KL per token to SFT \(number(kl, 4)) "
             + "(budget \(number(budget, 4)): " + (kl <= budget ? "within" : "over") + ")."
-        if let direct = summary.result(dpo) {
-            let dpoGain = direct.rubric - base.rubric
-            text += " DPO \(signed(dpoGain)) points over SFT (" + (dpoGain > 0 ? "beats" : "does not beat") + " SFT), KL per token "
-                + "\(number(direct.klPerTokenToSFT, 4))."
+        for (name, label) in [(dpo, "DPO"), (grpo, "GRPO")] {
+            guard let other = summary.result(name) else { continue }
+            let otherGain = other.rubric - base.rubric
+            text += " \(label) \(signed(otherGain)) points over SFT (" + (otherGain > 0 ? "beats" : "does not beat") + " SFT), KL per token "
+                + "\(number(other.klPerTokenToSFT, 4))."
         }
         return text
     }
@@ -113,7 +114,8 @@ public enum DemoReport {
         fine-tuned it on \(s.demonstrations) demonstrations (\(percent(s.demonstrationMistakeRate)) of them with \
         mistakes), had simulated labelers rank its completions, trained a reward model on their preferences, tuned the \
         model with PPO against that reward (KL coefficient β = \(number(s.klCoefficient, 3))) and ran the same PPO with \
-        β = 0 as an ablation, tuned the SFT model with DPO on the same preference pairs (no reward model), then judged \
+        β = 0 as an ablation, tuned the SFT model with DPO on the same preference pairs (no reward model) and with GRPO \
+        against the same reward model (no critic: each prompt's group of samples is the baseline), then judged \
         every model on held-out prompts with a hidden rubric. Seed \(s.seed).</p>
         """
     }
@@ -162,6 +164,19 @@ public enum DemoReport {
                     series: [("DPO", "#2ca02c", points(\.accuracy))]))
         <p>DPO learns from the consensus pairs directly: the implicit reward β·(log π − log π_SFT) of the chosen reply \
         should rise above the rejected one's, with no reward model and no sampling during training.</p>
+        """
+    }
+
+    static func grpoCurves(_ s: DemoSummary) -> String {
+        let points = { (value: (DemoSummary.GRPOPoint) -> Double) in s.grpoCurve.map { (x: Double($0.step), y: value($0)) } }
+        return """
+        <h2>GRPO curves</h2>
+        \(lineChart(title: "Mean reward of the sampled completions per GRPO step (reward)", yLabel: "reward", xLabel: "GRPO step",
+                    series: [("GRPO", "#9467bd", points(\.reward))]))
+        \(lineChart(title: "KL to the SFT model per GRPO step (kl, k3 estimator)", yLabel: "kl", xLabel: "GRPO step",
+                    series: [("GRPO", "#9467bd", points(\.kl))]))
+        <p>GRPO samples several replies to each prompt and moves the policy towards the ones the reward model scores \
+        above their group's mean, so it needs no critic; its KL term holds it near the SFT model.</p>
         """
     }
 

@@ -31,6 +31,13 @@ public struct DemoSummary: Codable, Sendable {
         public var accuracy: Double
     }
 
+    /// One GRPO step's TRL-named metrics (`reward`, `kl`).
+    public struct GRPOPoint: Codable, Sendable {
+        public var step: Int
+        public var reward: Double
+        public var kl: Double
+    }
+
     /// One PPO iteration's TRL-named metrics that the curves show.
     public struct CurvePoint: Codable, Sendable {
         public var iteration: Int
@@ -102,7 +109,8 @@ public struct DemoSummary: Codable, Sendable {
     public var ppoCurve: [CurvePoint] = []
     public var ablationCurve: [CurvePoint] = []
     public var dpoCurve: [DPOPoint] = []
-    /// SFT, the PPO policy, the DPO policy and the β = 0 ablation.
+    public var grpoCurve: [GRPOPoint] = []
+    /// SFT, the PPO policy, the DPO policy, the GRPO policy and the β = 0 ablation.
     public var results: [ModelResult] = []
     public var samples: [Sample] = []
     /// The whole demo's wall time (this invocation's, when resumed).

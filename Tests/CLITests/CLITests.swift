@@ -290,14 +290,14 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
-    /// `rlhf demo --quick` runs every stage of the pipeline and writes what the issue lists: the three model
-    /// directories, summary.json with every stage, three labelers' judgments and three evaluated models, and the
+    /// `rlhf demo --quick` runs every stage of the pipeline and writes what the issue lists: every model
+    /// directory, summary.json with every stage, three labelers' judgments and every evaluated model, and the
     /// report; a second run refuses the used directory, and --resume skips every finished stage.
     func testQuickDemoRunsThePipelineAndResumes() throws {
         let out = try temporaryDirectory().appendingPathComponent("demo")
         let run = try runRLHF(["demo", "--quick", "--out", out.path])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for model in ["sft", "reward", "policy", "dpo", "ablation-kl0"] {
+        for model in ["sft", "reward", "policy", "dpo", "grpo", "ablation-kl0"] {
             XCTAssertTrue(exists(out.appendingPathComponent("\(model)/config.json")), model)
             XCTAssertTrue(exists(out.appendingPathComponent("\(model)/model.safetensors")), model)
         }
@@ -305,12 +305,12 @@ final class CLITests: XCTestCase {
                                     as? [String: Any])
         let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]]).compactMap { $0["name"] as? String }
         XCTAssertEqual(stages, ["tokenizer", "pretrain", "sft", "complete", "project", "import", "label", "stats", "export",
-                                "reward", "ppo", "ppo β=0", "dpo", "eval"])
+                                "reward", "ppo", "ppo β=0", "dpo", "grpo", "eval"])
         XCTAssertEqual(summary["judgments"] as? Int, 3 * (summary["labelingItems"] as? Int ?? 0))
         let labelers = try XCTUnwrap(summary["labelers"] as? [[String: Any]])
         XCTAssertEqual(labelers.compactMap { $0["reliableBySimulation"] as? Bool }, [true, true, false])
         XCTAssertEqual(try XCTUnwrap(summary["results"] as? [[String: Any]]).compactMap { $0["name"] as? String },
-                       ["sft", "policy", "dpo", "ablation-kl0"])
+                       ["sft", "policy", "dpo", "grpo", "ablation-kl0"])
         XCTAssertGreaterThan(summary["preferencePairs"] as? Int ?? 0, 0)
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(report.contains("RLHFKit demo report") && report.contains("<svg"))

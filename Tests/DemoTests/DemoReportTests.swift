@@ -20,6 +20,7 @@ final class DemoReportTests: XCTestCase {
         summary.results = [result("sft", rubric: 60, reward: 0.1, kl: 0),
                            result("policy", rubric: policyRubric, reward: 0.9, kl: policyKL),
                            result("dpo", rubric: 70, reward: 0.7, kl: 0.1),
+                           result("grpo", rubric: 58, reward: 0.8, kl: 0.2),
                            result("ablation-kl0", rubric: 55, reward: 2.5, kl: 0.4)]
         summary.ppoCurve = curve([0.1, 0.4, 0.7, 0.9])
         summary.ablationCurve = curve([0.2, 1.5, 2.5])
@@ -89,6 +90,17 @@ final class DemoReportTests: XCTestCase {
         for tick in [">1<", ">4<", ">0.1<", ">2.5<"] { XCTAssertTrue(charts[0].contains(tick), tick) }
     }
 
+    func testGRPOChartsDrawRewardAndKLPerStep() {
+        var withGRPO = summary()
+        withGRPO.grpoCurve = [.init(step: 1, reward: -0.3, kl: 0), .init(step: 2, reward: 0.4, kl: 0.02), .init(step: 3, reward: .nan, kl: 0.05)]
+        let charts = DemoReport.html(withGRPO).matches(of: /<svg.*?<\/svg>/.dotMatchesNewlines()).map { String($0.output) }
+        XCTAssertEqual(charts.count, 4, "two PPO charts and two GRPO charts (no DPO curve here)")
+        let counts = charts[2...].map { $0.matches(of: /<polyline[^>]*points="([^"]*)"/).map { $0.output.1.split(separator: " ").count } }
+        XCTAssertEqual(counts, [[2], [3]], "the NaN reward is left out, every KL point drawn")
+        XCTAssertTrue(charts[2].contains("GRPO step") && charts[2].contains(">-0.3<") && charts[2].contains(">0.4<"))
+        XCTAssertTrue(charts[3].contains(">0.05<"))
+    }
+
     func testEmptyOrNaNCurvesShowNoData() {
         var empty = summary()
         empty.ppoCurve = []
@@ -97,7 +109,7 @@ final class DemoReportTests: XCTestCase {
         empty.agreementWithoutUnreliable = nil
         let html = DemoReport.html(empty)
         XCTAssertFalse(html.contains("<svg"))
-        XCTAssertEqual(html.matches(of: /no data/).count, 4, "two PPO charts and two DPO charts")
+        XCTAssertEqual(html.matches(of: /no data/).count, 6, "two PPO, two DPO and two GRPO charts")
         XCTAssertFalse(html.contains("nan"))
         XCTAssertTrue(html.contains("α (ordinal) – over all labelers and – without"))
 
@@ -110,18 +122,18 @@ final class DemoReportTests: XCTestCase {
     func testTableHasARowPerMetricAndAColumnPerModel() {
         let lines = DemoReport.table(summary()).split(separator: "\n").map(String.init)
         let cells = { (line: String) in line.split(separator: #/ {2,}/#).map { $0.trimmingCharacters(in: .whitespaces) } }
-        XCTAssertEqual(cells(lines[0]), ["metric", "SFT", "PPO policy", "DPO policy", "β=0 ablation"])
+        XCTAssertEqual(cells(lines[0]), ["metric", "SFT", "PPO policy", "DPO policy", "GRPO policy", "β=0 ablation"])
         let labels = ["rubric score", "correctness", "helpfulness", "harmlessness", "arithmetic accuracy", "mean reward",
                       "win rate over SFT", "KL per token to SFT", "mean length", "distinct-2", "repetition rate",
                       "training time (s)", "peak memory (MB)"]
         let rows = lines.filter { line in labels.contains { line.hasPrefix($0) } }.map(cells)
         XCTAssertEqual(rows.map(\.first), labels)
-        XCTAssertTrue(rows.allSatisfy { $0.count == 5 }, "\(rows)")
-        XCTAssertEqual(rows[0], ["rubric score", "60.0", "80.0", "70.0", "55.0"])
-        XCTAssertEqual(rows[4], ["arithmetic accuracy", "37.5%", "50.0%", "43.8%", "34.4%"])
-        XCTAssertEqual(rows[7], ["KL per token to SFT", "0.0000", "0.0200", "0.1000", "0.4000"])
-        XCTAssertEqual(rows[11], ["training time (s)", "60", "80", "70", "55"])
-        XCTAssertEqual(rows[12], ["peak memory (MB)", "300", "300", "300", "300"])
+        XCTAssertTrue(rows.allSatisfy { $0.count == 6 }, "\(rows)")
+        XCTAssertEqual(rows[0], ["rubric score", "60.0", "80.0", "70.0", "58.0", "55.0"])
+        XCTAssertEqual(rows[4], ["arithmetic accuracy", "37.5%", "50.0%", "43.8%", "36.2%", "34.4%"])
+        XCTAssertEqual(rows[7], ["KL per token to SFT", "0.0000", "0.0200", "0.1000", "0.2000", "0.4000"])
+        XCTAssertEqual(rows[11], ["training time (s)", "60", "80", "70", "58", "55"])
+        XCTAssertEqual(rows[12], ["peak memory (MB)", "300", "300", "300", "300", "300"])
         // Columns are aligned: every row is as wide as the header.
         XCTAssertEqual(Set(([lines[0]] + lines.filter { line in labels.contains { line.hasPrefix($0) } }).map(\.count)).count, 1)
     }
@@ -130,6 +142,7 @@ final class DemoReportTests: XCTestCase {
         let passing = DemoReport.table(summary())
         XCTAssertTrue(passing.contains("rubric score +20.0 points over SFT (required +15.0: met)"), passing)
         XCTAssertTrue(passing.contains("DPO +10.0 points over SFT (beats SFT), KL per token 0.1000."), passing)
+        XCTAssertTrue(passing.contains("GRPO -2.0 points over SFT (does not beat SFT), KL per token 0.2000."), passing)
         XCTAssertTrue(passing.contains("KL per token to SFT 0.0200 (budget 0.0500: within)"), passing)
         XCTAssertTrue(DemoReport.html(summary()).contains("+20.0 points over SFT"))
 

@@ -6,7 +6,7 @@ import Foundation
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run all of RLHF on a built-in assistant task, from an empty model to PPO- and DPO-tuned ones.",
+        abstract: "Run all of RLHF on a built-in assistant task, from an empty model to PPO-, DPO- and GRPO-tuned ones.",
         discussion: """
             The task (generated, no downloads): people ask "What's A-B and C-D?" or describe an everyday problem \
             ("My house is too hot."), politely, plainly or rudely. A hidden rubric scores replies for correctness, \
@@ -14,9 +14,10 @@ struct DemoCommand: ParsableCommand {
             demonstrations of which about half contain mistakes, samples 4 completions per prompt, lets three \
             simulated labelers (one unreliable) rank them through the feedback store, exports consensus pairs, \
             trains a reward model, runs PPO against it, runs PPO again with --kl-coef 0 (the reward-hacking \
-            ablation), trains a DPO policy on the same pairs, and evaluates all of them against the SFT model. Each \
-            stage is a library run (the Demo module's DemoPipeline) and prints the command that does the same. Writes \
-            DIR/sft, DIR/reward, DIR/policy, DIR/dpo (model directories), DIR/summary.json and DIR/report.html.
+            ablation), trains a DPO policy on the same pairs and a GRPO policy against the same reward model, and \
+            evaluates all of them against the SFT model. Each stage is a library run (the Demo module's DemoPipeline) \
+            and prints the command that does the same. Writes \
+            DIR/sft, DIR/reward, DIR/policy, DIR/dpo, DIR/grpo (model directories), DIR/summary.json and DIR/report.html.
             """)
 
     @Option(help: "Output directory (must not exist yet, or be empty; with --resume, the one to continue).")
