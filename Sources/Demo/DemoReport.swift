@@ -156,28 +156,31 @@ public enum DemoReport {
 
     static func dpoCurves(_ s: DemoSummary) -> String {
         let points = { (value: (DemoSummary.DPOPoint) -> Double) in s.dpoCurve.map { (x: Double($0.step), y: value($0)) } }
-        return """
-        <h2>DPO curves</h2>
-        \(lineChart(title: "Implicit reward margin per DPO step (rewards/margins)", yLabel: "rewards/margins", xLabel: "DPO step",
-                    series: [("DPO", "#2ca02c", points(\.margin))]))
-        \(lineChart(title: "Share of pairs ranked right per DPO step (rewards/accuracies)", yLabel: "rewards/accuracies", xLabel: "DPO step",
-                    series: [("DPO", "#2ca02c", points(\.accuracy))]))
-        <p>DPO learns from the consensus pairs directly: the implicit reward β·(log π − log π_SFT) of the chosen reply \
-        should rise above the rejected one's, with no reward model and no sampling during training.</p>
-        """
+        return stepCurves("DPO", color: "#2ca02c", charts: [
+            ("Implicit reward margin per DPO step (rewards/margins)", "rewards/margins", points(\.margin)),
+            ("Share of pairs ranked right per DPO step (rewards/accuracies)", "rewards/accuracies", points(\.accuracy)),
+        ], explanation: """
+            DPO learns from the consensus pairs directly: the implicit reward β·(log π − log π_SFT) of the chosen reply \
+            should rise above the rejected one's, with no reward model and no sampling during training.
+            """)
     }
 
     static func grpoCurves(_ s: DemoSummary) -> String {
         let points = { (value: (DemoSummary.GRPOPoint) -> Double) in s.grpoCurve.map { (x: Double($0.step), y: value($0)) } }
-        return """
-        <h2>GRPO curves</h2>
-        \(lineChart(title: "Mean reward of the sampled completions per GRPO step (reward)", yLabel: "reward", xLabel: "GRPO step",
-                    series: [("GRPO", "#9467bd", points(\.reward))]))
-        \(lineChart(title: "KL to the SFT model per GRPO step (kl, k3 estimator)", yLabel: "kl", xLabel: "GRPO step",
-                    series: [("GRPO", "#9467bd", points(\.kl))]))
-        <p>GRPO samples several replies to each prompt and moves the policy towards the ones the reward model scores \
-        above their group's mean, so it needs no critic; its KL term holds it near the SFT model.</p>
-        """
+        return stepCurves("GRPO", color: "#9467bd", charts: [
+            ("Mean reward of the sampled completions per GRPO step (reward)", "reward", points(\.reward)),
+            ("KL to the SFT model per GRPO step (kl, k3 estimator)", "kl", points(\.kl)),
+        ], explanation: """
+            GRPO samples several replies to each prompt and moves the policy towards the ones the reward model scores \
+            above their group's mean, so it needs no critic; its KL term holds it near the SFT model.
+            """)
+    }
+
+    /// A section of one-series charts over `method`'s training steps, then what they show.
+    static func stepCurves(_ method: String, color: String, charts: [(title: String, yLabel: String, points: [(x: Double, y: Double)])],
+                           explanation: String) -> String {
+        let figures = charts.map { lineChart(title: $0.title, yLabel: $0.yLabel, xLabel: "\(method) step", series: [(method, color, $0.points)]) }
+        return (["<h2>\(method) curves</h2>"] + figures + ["<p>\(explanation)</p>"]).joined(separator: "\n")
     }
 
     static func labeling(_ s: DemoSummary) -> String {
