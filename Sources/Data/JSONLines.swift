@@ -7,26 +7,37 @@ public enum JSONLines {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw DataError(file: url.path, line: nil, "cannot read the file")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw DataError(file: url.path, line: nil, "not UTF-8 text")
-        }
         var records: [(Int, [String: Any])] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { continue }
+        for (number, line) in try lines(of: data, file: url.path) {
             let parsed: Any
             do {
-                parsed = try JSONSerialization.jsonObject(with: Data(trimmed.utf8), options: [.fragmentsAllowed])
+                parsed = try JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed])
             } catch {
-                throw DataError(file: url.path, line: index + 1, "not valid JSON")
+                throw DataError(file: url.path, line: number, "not valid JSON")
             }
             guard let object = parsed as? [String: Any] else {
-                throw DataError(file: url.path, line: index + 1, "expected a JSON object")
+                throw DataError(file: url.path, line: number, "expected a JSON object")
             }
-            records.append((index + 1, object))
+            records.append((number, object))
         }
         guard !records.isEmpty else { throw DataError(file: url.path, line: nil, "no records") }
         return records
+    }
+
+    /// The non-blank lines of JSON Lines text with their 1-based numbers: "\n" or "\r\n" ends (files saved on
+    /// Windows read the same), every line checked to be UTF-8 so an error can name it. The one line splitter of
+    /// every JSONL reader.
+    public static func lines(of data: Data, file: String) throws -> [(number: Int, bytes: Data)] {
+        var result: [(Int, Data)] = []
+        for (index, raw) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let line = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
+            guard line.contains(where: { !" \t\r".utf8.contains($0) }) else { continue }
+            guard String(data: Data(line), encoding: .utf8) != nil else {
+                throw DataError(file: file, line: index + 1, "not UTF-8 text")
+            }
+            result.append((index + 1, Data(line)))
+        }
+        return result
     }
 
     /// Appends one already-encoded JSON object as a line, creating the file when it does not exist.
@@ -87,7 +98,7 @@ extension JSONLines {
     /// without it stay. Nothing to do when the file does not exist.
     public static func truncate(_ url: URL, after value: Int, key: String) throws {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
-        let kept = text.split(separator: "\n").filter { line in
+        let kept = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let logged = object[key] as? Double else { return true }
             return Int(logged) <= value

@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Tensor
 
@@ -24,6 +25,24 @@ public struct TextGenerator {
         }
     }
 
+    /// Refuses, before allocating, a generation past the model's positions or larger than the machine's memory: the
+    /// KV cache plus the prompt pass's logits and activations (an upper bound; both grow with batch × length).
+    private func checkFits(batch: Int, promptLength: Int, maxNewTokens: Int) throws {
+        let length = promptLength + maxNewTokens
+        if let positions = model.maxPositions, length > positions {
+            throw ModelError.generation("a \(promptLength)-token prompt and \(maxNewTokens) new tokens need \(length) positions, "
+                                        + "more than the model's \(positions): shorten the prompt or the new tokens")
+        }
+        let (rows, tokens) = (Double(batch), Double(length))
+        let cache = 2 * Double(model.layerCount) * rows * tokens * Double(model.kvWidth)
+        let promptPass = rows * Double(promptLength) * Double(model.vocabularySize + 4 * model.kvWidth)
+        let bytes = 4 * (cache + promptPass), memory = Double(ProcessInfo.processInfo.physicalMemory)
+        if bytes > memory {
+            throw ModelError.generation(String(format: "%d sequences of up to %d tokens need about %.1f GB, more than this machine's %.1f GB "
+                                               + "of memory: generate fewer at a time or shorter", batch, length, bytes / 1e9, memory / 1e9))
+        }
+    }
+
     /// New tokens for each prompt (a stop token, when one ends the row, is included). Prompts of different
     /// lengths are left-padded into one batch. `onToken(row, token)` sees every new token as it is made and
     /// returns false to end that row early (e.g. when a stop string appears).
@@ -34,6 +53,7 @@ public struct TextGenerator {
         }
         let batch = prompts.count
         let promptLength = prompts.map(\.count).max()!
+        try checkFits(batch: batch, promptLength: promptLength, maxNewTokens: options.maxNewTokens)
         var sequences = prompts.map { [Int](repeating: options.padTokenID, count: promptLength - $0.count) + $0 }
         var keyMask = prompts.map { [Float](repeating: 0, count: promptLength - $0.count) + [Float](repeating: 1, count: $0.count) }
         var generated = [[Int]](repeating: [], count: batch)

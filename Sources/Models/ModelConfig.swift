@@ -52,6 +52,7 @@ public struct ModelConfig: Sendable {
     }
 
     private func validate(path: String) throws {
+        try validateSizes(path: path)
         switch architecture {
         case .gpt2(let c):
             if c.addCrossAttention == true { throw ModelError.unsupported(path: path, "add_cross_attention") }
@@ -63,6 +64,43 @@ public struct ModelConfig: Sendable {
             guard c.numAttentionHeads % c.kvHeads == 0 else {
                 throw ModelError.invalidConfig(path: path, "\(c.numAttentionHeads) heads not divisible by \(c.kvHeads) kv heads")
             }
+        }
+    }
+
+    /// Every size positive and consistent, and the float32 weights within the machine's memory, checked before
+    /// anything is allocated: a crafted config.json gets one line, not a trap or a failed allocation.
+    private func validateSizes(path: String) throws {
+        let sizes: [(key: String, value: Int?)], parameters: Double
+        switch architecture {
+        case .gpt2(let c):
+            sizes = [("n_layer", c.nLayer), ("n_head", c.nHead), ("n_embd", c.nEmbd), ("n_positions", c.nPositions),
+                     ("vocab_size", c.vocabSize), ("n_inner", c.nInner)]
+            let (width, layers) = (Double(c.nEmbd), Double(c.nLayer))
+            parameters = Double(c.vocabSize + c.nPositions) * width + layers * (4 * width * width + 2 * width * Double(c.hiddenWidth))
+        case .llama(let c):
+            sizes = [("hidden_size", c.hiddenSize), ("intermediate_size", c.intermediateSize), ("num_hidden_layers", c.numHiddenLayers),
+                     ("num_attention_heads", c.numAttentionHeads), ("num_key_value_heads", c.numKeyValueHeads), ("head_dim", c.headDim),
+                     ("vocab_size", c.vocabSize), ("max_position_embeddings", c.maxPositionEmbeddings)]
+            let (width, head, layers) = (Double(c.hiddenSize), Double(c.headDim ?? max(c.hiddenSize / max(c.numAttentionHeads, 1), 1)),
+                                         Double(c.numHiddenLayers))
+            let attention = width * head * Double(2 * c.numAttentionHeads + 2 * (c.numKeyValueHeads ?? c.numAttentionHeads))
+            parameters = Double(c.vocabSize) * width * (c.tieWordEmbeddings == true ? 1 : 2)
+                + layers * (attention + 3 * width * Double(c.intermediateSize))
+        }
+        for (key, value) in sizes {
+            if let value, value <= 0 { throw ModelError.invalidConfig(path: path, "\(key) must be positive (got \(value))") }
+        }
+        switch architecture {
+        case .gpt2(let c) where c.nEmbd % c.nHead != 0:
+            throw ModelError.invalidConfig(path: path, "n_embd \(c.nEmbd) is not divisible by n_head \(c.nHead)")
+        case .llama(let c) where c.headDim == nil && c.hiddenSize % c.numAttentionHeads != 0:
+            throw ModelError.invalidConfig(path: path, "hidden_size \(c.hiddenSize) is not divisible by num_attention_heads \(c.numAttentionHeads)")
+        default: break
+        }
+        let bytes = parameters * 4, memory = Double(ProcessInfo.processInfo.physicalMemory)
+        if bytes > memory {
+            throw ModelError.invalidConfig(path: path, String(format: "%.3g parameters need %.1f GB as float32, more than this machine's %.1f GB of memory",
+                                                              parameters, bytes / 1e9, memory / 1e9))
         }
     }
 

@@ -7,6 +7,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     /// The weights do not match the architecture (missing, unexpected or misshapen tensors).
     case checkpoint(path: String, String)
     case generation(String)
+    /// An output directory the job may not write to.
+    case output(String)
 
     public var description: String {
         switch self {
@@ -14,6 +16,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .invalidConfig(let path, let detail): return "\(path): invalid config: \(detail)"
         case .checkpoint(let path, let detail): return "\(path): \(detail)"
         case .generation(let detail): return "generation: \(detail)"
+        case .output(let detail): return detail
         }
     }
 }

@@ -14,6 +14,12 @@ extension ModelConfig {
         }
     }
 
+    /// The positions the model can attend over, when it has a fixed number (GPT-2's learned position embeddings).
+    public var maxPositions: Int? {
+        if case .gpt2(let settings) = architecture { return settings.nPositions }
+        return nil
+    }
+
     var modelType: String {
         if case .string(let type)? = fields["model_type"] { return type }
         return ""

@@ -43,18 +43,31 @@ public final class RewardModel: Module {
 }
 
 extension ModelDirectory {
-    /// A reward model from a `*ForSequenceClassification` directory, or a new one on a causal LM's backbone
-    /// (e.g. the SFT model) with `score` initialised N(0, 1/√(d+1)) as InstructGPT does.
-    public static func loadRewardModel(_ directory: URL, seed: UInt64 = 0) throws -> RewardModel {
+    /// A trained reward model or classifier: a `*ForSequenceClassification` directory with its `score` head. A
+    /// directory without one (e.g. a causal LM given by mistake) is refused: a fresh head would score at random.
+    public static func loadRewardModel(_ directory: URL) throws -> RewardModel {
+        try rewardModel(directory, newHeadSeed: nil)
+    }
+
+    /// A reward model to train: the `*ForSequenceClassification` directory's head when it has one, else a new head
+    /// on the causal LM's backbone (e.g. the SFT model), initialised N(0, 1/√(d+1)) as InstructGPT does.
+    public static func rewardModelToTrain(_ directory: URL, seed: UInt64) throws -> RewardModel {
+        try rewardModel(directory, newHeadSeed: seed)
+    }
+
+    private static func rewardModel(_ directory: URL, newHeadSeed: UInt64?) throws -> RewardModel {
         let config = try ModelConfig.load(directory: directory)
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        let isClassifier = checkpoint.names.contains("score.weight")
+        guard isClassifier || newHeadSeed != nil else {
+            throw ModelError.checkpoint(path: directory.path, "no reward head (score.weight): not a reward model; train one with `rlhf reward train`")
+        }
         var initializer = WeightInitializer.zeros
         let backbone = try config.makeModel(initializer: &initializer, languageModelHead: false)
         let width = backbone.namedParameters.first { $0.name.hasSuffix("embed_tokens.weight") || $0.name.hasSuffix("wte.weight") }!
             .parameter.value.shape[1]
-        let checkpoint = try SafetensorsCheckpoint(directory: directory)
-        let isClassifier = checkpoint.names.contains("score.weight")
         let labels = isClassifier ? try checkpoint.shape(of: "score.weight")[0] : 1
-        var scoreInitializer = WeightInitializer.random(seed: seed)
+        var scoreInitializer = WeightInitializer.random(seed: newHeadSeed ?? 0)
         let score = Linear(width, labels, bias: false, std: 1 / Float(width + 1).squareRoot(), initializer: &scoreInitializer)
         if isClassifier { try score.weight.assign(try checkpoint.tensor("score.weight")) }
         try assignWeights(of: backbone, from: checkpoint, path: directory.path, ignoring: ["score.weight"])

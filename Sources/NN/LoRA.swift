@@ -85,9 +85,14 @@ public func attachLoRA(to model: any AdaptableModule, rank: Int, alpha: Float, d
     if let adapted = linears.first(where: { $0.linear.adapter != nil }) {
         throw TensorError.invalidArgument(op: "LoRA", "\(adapted.name) already carries an adapter")
     }
+    // A rank above a layer's smaller side adds parameters and no expressiveness (and a huge one would not fit).
+    let targeted = linears.filter { path, _ in targets.contains { matches(path, $0) } }
+    if let narrowest = targeted.map({ $0.linear.weight.value.shape.min()! }).min(), rank > narrowest {
+        throw TensorError.invalidArgument(op: "LoRA", "rank \(rank) is above the targeted layers' smallest dimension (\(narrowest))")
+    }
     model.setTrainable(false)
     var generator = SeededGenerator(seed: seed)
-    let layers = linears.filter { path, _ in targets.contains { matches(path, $0) } }.map { path, linear in
+    let layers = targeted.map { path, linear in
         let shape = linear.weight.value.shape
         let (inFeatures, outFeatures) = linear.inputMajor ? (shape[0], shape[1]) : (shape[1], shape[0])
         let adapter = LoRAAdapter(inFeatures: inFeatures, outFeatures: outFeatures, rank: rank, alpha: alpha,

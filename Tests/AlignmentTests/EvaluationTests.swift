@@ -29,7 +29,7 @@ final class EvaluationTests: XCTestCase {
         (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate) = (6, 3e-3)
         let trainer = try PPOTrainer(policy: try ModelDirectory.load(directory), reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
-                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: PPOTrainerTests.LowTokenRule(),
+                                     critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0), scorer: PPOTrainerTests.LowTokenRule(),
                                      config: options, stopTokenIDs: [], padID: 699)
         let queries = (0..<6).map { [($0 * 37) % 600 + 2, 300] }
         for _ in 0..<8 { _ = try trainer.step(queries: queries) }

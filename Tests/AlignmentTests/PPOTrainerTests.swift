@@ -30,7 +30,7 @@ final class PPOTrainerTests: XCTestCase {
         (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs, options.miniBatches) = (8, 3e-3, 4, 2)
         options.ppo.klCoefficient = 0.01
-        let trainer = try PPOTrainer(policy: policy, reference: ReferencePolicy(frozen: reference), critic: try ModelDirectory.loadRewardModel(directory),
+        let trainer = try PPOTrainer(policy: policy, reference: ReferencePolicy(frozen: reference), critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0),
                                      scorer: LowTokenRule(), config: options, stopTokenIDs: [], padID: 699)
         let queries = (0..<8).map { [($0 * 37) % 600 + 2, ($0 * 11) % 600 + 5, 300] }
         var scores: [Double] = []
@@ -55,7 +55,7 @@ final class PPOTrainerTests: XCTestCase {
         options.ppo.klTarget = 0.5
         let make = {
             try PPOTrainer(policy: try ModelDirectory.load(directory), reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
-                           critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), config: options,
+                           critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0), scorer: LowTokenRule(), config: options,
                            stopTokenIDs: [], padID: 699)
         }
         let queries = [[5, 6, 7], [8, 9], [10, 11, 12, 13]]
@@ -95,7 +95,7 @@ final class PPOTrainerTests: XCTestCase {
             (options.maxNewTokens, options.learningRate, options.ppoEpochs, options.temperature) = (6, 3e-3, 2, temperature)
             (options.ppo.klCoefficient, options.ppo.entropyCoefficient) = (0, c2)
             let trainer = try PPOTrainer(policy: try ModelDirectory.load(directory), reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
-                                         critic: try ModelDirectory.loadRewardModel(directory), scorer: ZeroScore(),
+                                         critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0), scorer: ZeroScore(),
                                          config: options, stopTokenIDs: [], padID: 699)
             let before = try entropy(trainer.policy)
             let logged = try (0..<4).map { _ in try XCTUnwrap(try trainer.step(queries: queries)["policy/entropy_avg"]) }
@@ -123,7 +123,7 @@ final class PPOTrainerTests: XCTestCase {
         (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs) = (8, 3e-3, 2)
         let trainer = try PPOTrainer(policy: policy, adapters: adapters, reference: try ReferencePolicy(sharingBaseOf: policy, adapters: adapters),
-                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), config: options,
+                                     critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0), scorer: LowTokenRule(), config: options,
                                      stopTokenIDs: [], padID: 699)
         let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }
         let firstKL = try trainer.step(queries: queries)["objective/kl"]!
@@ -163,7 +163,7 @@ final class PPOTrainerTests: XCTestCase {
         (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs) = (8, 3e-3, 2)
         let trainer = try PPOTrainer(policy: policy, adapters: adapters[0], reference: try ReferencePolicy(sharingBaseOf: policy, adapters: adapters[0]),
-                                     critic: try ModelDirectory.loadRewardModel(directory), scorer: LowTokenRule(), config: options,
+                                     critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0), scorer: LowTokenRule(), config: options,
                                      stopTokenIDs: [], padID: 699)
         XCTAssertFalse(adapters[0].isTraining, "no adapter dropout in PPO")
         let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }

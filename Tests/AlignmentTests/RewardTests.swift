@@ -44,7 +44,7 @@ final class RewardTests: XCTestCase {
     func testLearnsAHiddenRuleAndNormalizes() throws {
         let base = Self.models.appendingPathComponent("tiny-gpt2")
         let tokenizer = try Tokenizer(directory: base)
-        let model = try ModelDirectory.loadRewardModel(base)
+        let model = try ModelDirectory.rewardModelToTrain(base, seed: 0)
         model.padTokenID = tokenizer.padTokenID
         let groups = try RewardGroup.groups(try PreferencePair.load(Self.here.appendingPathComponent("Fixtures/reward-rule/pairs.jsonl")),
                                             tokenizer: tokenizer, maxLength: 64)
@@ -83,7 +83,7 @@ final class RewardTests: XCTestCase {
         let (trainGroups, eval) = heldOut(try RewardGroup.groups(labelled, tokenizer: tokenizer, maxLength: 64), fraction: 0.25, seed: 2)
         var config = TrainingConfig(learningRate: 1e-3)
         (config.steps, config.batchSize, config.learningRate, config.schedule) = (60, 16, 2e-3, .constant)
-        let model = try ModelDirectory.loadRewardModel(base)
+        let model = try ModelDirectory.rewardModelToTrain(base, seed: 0)
         model.padTokenID = tokenizer.padTokenID
         let trainer = RewardTrainer(model: model, train: trainGroups, eval: eval, padID: tokenizer.padTokenID!, config: config,
                                     tokenizerDirectory: nil)
@@ -97,7 +97,7 @@ final class RewardTests: XCTestCase {
     func testLoRARewardTrainingLeavesTheBackboneAndLearns() throws {
         let base = Self.models.appendingPathComponent("tiny-qwen2")
         let tokenizer = try Tokenizer(directory: base)
-        let model = try ModelDirectory.loadRewardModel(base)
+        let model = try ModelDirectory.rewardModelToTrain(base, seed: 0)
         model.padTokenID = tokenizer.padTokenID
         let backboneBefore = model.backbone.namedParameters.map { $0.parameter.value.scalars }
         let adapters = try PEFTAdapter.attach(to: model.backbone, rank: 8, alpha: 16, dropout: 0, targets: ["q_proj", "v_proj", "o_proj"], seed: 0)

@@ -74,10 +74,24 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(first.predictedTokens, 63)
     }
 
-    func testPositionsPastTheTableFailClearly() throws {
+    /// Refused before any token is made: past the position table, or more than the machine's memory holds.
+    func testPositionsPastTheTableOrTheMemoryFailClearlyBeforeGenerating() throws {
         let generator = TextGenerator(model: try TinyModels.make(TinyModels.gpt2JSON))
-        XCTAssertThrowsError(try generator.generate([Array(repeating: 1, count: 60)], options: .init(maxNewTokens: 10))) { error in
-            XCTAssertTrue("\(error)".contains("past the model's 64 positions"), "\(error)")
+        var tokens = 0
+        XCTAssertThrowsError(try generator.generate([Array(repeating: 1, count: 60)], options: .init(maxNewTokens: 10)) { _, _ in
+            tokens += 1
+            return true
+        }) { error in
+            XCTAssertTrue("\(error)".contains("a 60-token prompt and 10 new tokens need 70 positions, more than the model's 64"), "\(error)")
         }
+        // Each row of a 40-token prompt and 8 new tokens needs about 29 kB of cache and logits here, far more than 4 kB.
+        let rows = Int(ProcessInfo.processInfo.physicalMemory / 4000)
+        XCTAssertThrowsError(try generator.generate(Array(repeating: Array(repeating: 1, count: 40), count: rows), options: .init(maxNewTokens: 8)) { _, _ in
+            tokens += 1
+            return true
+        }) { error in
+            XCTAssertTrue("\(error)".contains("sequences of up to 48 tokens need about"), "\(error)")
+        }
+        XCTAssertEqual(tokens, 0)
     }
 }

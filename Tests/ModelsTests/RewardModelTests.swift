@@ -35,7 +35,10 @@ final class RewardModelTests: XCTestCase {
 
     func testSaveLoadRoundTripAndNewHeadOnACausalModel() throws {
         let causal = Self.fixtures.appendingPathComponent("tiny-llama")  // untied: its lm_head is not part of a reward model
-        let model = try ModelDirectory.loadRewardModel(causal, seed: 3)
+        XCTAssertThrowsError(try ModelDirectory.loadRewardModel(causal), "a causal LM is not a reward model") { error in
+            XCTAssertTrue("\(error)".contains("no reward head (score.weight)"), "\(error)")
+        }
+        let model = try ModelDirectory.rewardModelToTrain(causal, seed: 3)
         model.offset = 0.25
         model.padTokenID = 2  // saved as config.json's pad_token_id, which decides where rewards are read
         let rows = [[1, 40, 41, 42, 2], [1, 50, 2]]

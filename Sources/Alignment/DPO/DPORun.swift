@@ -36,6 +36,8 @@ public struct DPOConfig: DatasetRunConfiguration {
 
     public init() {}
 
+    public var inputs: [String] { [model] + [adapter].compactMap { $0 } }
+
     public func validate() throws {
         try validateDatasetRun()
         try Check.positive(beta, "beta")
@@ -49,10 +51,11 @@ public struct DPOConfig: DatasetRunConfiguration {
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
         let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model))
+        let maxLength = try dataset.length(forModel: model, log: session.log)
         var dropped = 0
         let (train, eval) = try dataset.split(seed: training.seed) { file in
             try PreferencePair.load(URL(fileURLWithPath: file)).compactMap { pair in
-                let cut = try pair.tokenized(with: tokenizer).truncated(to: dataset.maxLength)
+                let cut = try pair.tokenized(with: tokenizer).truncated(to: maxLength)
                 if cut == nil { dropped += 1 }
                 return cut
             }

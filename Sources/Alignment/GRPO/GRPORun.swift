@@ -80,6 +80,8 @@ public struct GRPOConfig: RunConfiguration {
 
     public init() {}
 
+    public var inputs: [String] { [policy] + [adapter].compactMap { $0 } + rewards.reward }
+
     public func validate() throws {
         for (value, key) in [(policy, "policy"), (prompts, "prompts"), (out, "out")] { try Check.required(value, key) }
         for (value, key) in [(steps, "steps"), (batchSize, "batch_size"), (numGenerations, "num_generations"), (gradAccum, "grad_accum"),
@@ -89,7 +91,7 @@ public struct GRPOConfig: RunConfiguration {
         if numGenerations < 2 { throw JobError("num_generations must be at least 2: the group is the baseline") }
         if batchSize % numGenerations != 0 { throw JobError("batch_size (\(batchSize)) must be a multiple of num_generations (\(numGenerations))") }
         if batchSize % gradAccum != 0 { throw JobError("grad_accum (\(gradAccum)) must divide batch_size (\(batchSize))") }
-        try Check.positive(learningRate, "lr")
+        try Check.learningRate(learningRate)
         try Check.positive(temperature, "temperature")
         try Check.nonNegative(evalTemperature, "eval_temperature")
         try Check.nonNegative(topK, "top_k")

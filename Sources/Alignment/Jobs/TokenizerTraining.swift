@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Models
 import Tokenizer
 
 /// A byte-level BPE tokenizer trained on text files, as `rlhf tokenizer train` does it: merges as the tokenizers
@@ -29,10 +30,13 @@ public struct TokenizerTrainingConfig: JobConfiguration {
         if minFrequency < 1 { throw JobError("min_frequency must be at least 1 (got \(minFrequency))") }
     }
 
-    /// Trains and writes the tokenizer; `progress` hears about a hundred updates.
+    /// Trains and writes the tokenizer; `progress` hears about a hundred updates. `overwrite` lets it replace a
+    /// directory that already holds a model or tokenizer.
     @discardableResult
-    public func run(progress: @escaping (String) -> Void = { _ in }) throws -> TrainedTokenizer {
+    public func run(overwrite: Bool = false, progress: @escaping (String) -> Void = { _ in }) throws -> TrainedTokenizer {
         try validate()
+        let claim = try OutputDirectory(URL(fileURLWithPath: out), inputs: [], overwrite: overwrite)
+        defer { withExtendedLifetime(claim) {} }
         progress("counting words…")
         let trained = try BPETrainer(vocabularySize: vocabSize, minFrequency: minFrequency)
             .train(files: data.map { URL(fileURLWithPath: $0) }) { done, total in

@@ -30,6 +30,8 @@ public struct KTOConfig: DatasetRunConfiguration {
 
     public init() {}
 
+    public var inputs: [String] { [model] + [adapter].compactMap { $0 } }
+
     public func validate() throws {
         try validateDatasetRun()
         try Check.positive(beta, "beta")
@@ -43,9 +45,10 @@ public struct KTOConfig: DatasetRunConfiguration {
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
         let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model))
+        let maxLength = try dataset.length(forModel: model, log: session.log)
         let (train, eval) = try dataset.split(seed: training.seed) { file in
             KTOExample.examples(try Self.feedback(file, tokenizer: tokenizer).map { prompt, completion, desirable in
-                (prompt, Array(completion.prefix(max(1, dataset.maxLength - prompt.count))), desirable)
+                (prompt, Array(completion.prefix(max(1, maxLength - prompt.count))), desirable)
             }, batchSize: training.batchSize)
         }
         guard train.count >= 2 else { throw JobError("\(dataset.data): KTO needs at least 2 training examples") }

@@ -56,6 +56,8 @@ public struct PPOConfig: RunConfiguration {
 
     public init() {}
 
+    public var inputs: [String] { [policy, reward] + [adapter].compactMap { $0 } }
+
     public func validate() throws {
         for (value, key) in [(policy, "policy"), (reward, "reward"), (prompts, "prompts"), (out, "out")] { try Check.required(value, key) }
         for (value, key) in [(iterations, "iterations"), (batchSize, "batch_size"), (miniBatches, "mini_batches"),
@@ -63,7 +65,7 @@ public struct PPOConfig: RunConfiguration {
             try Check.positive(value, key)
         }
         if miniBatches > batchSize { throw JobError("mini_batches must be at most batch_size (\(batchSize))") }
-        try Check.positive(learningRate, "lr")
+        try Check.learningRate(learningRate)
         try Check.positive(temperature, "temperature")
         try Check.nonNegative(maxGradNorm, "max_grad_norm")
         try Check.nonNegative(saveEvery, "save_every")

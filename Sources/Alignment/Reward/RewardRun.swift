@@ -31,6 +31,8 @@ public struct RewardConfig: DatasetRunConfiguration {
 
     public init() {}
 
+    public var inputs: [String] { [model] }
+
     public func validate() throws { try validateDatasetRun() }
 
     /// Trains the reward model and writes it to `out` as a transformers *ForSequenceClassification directory; after
@@ -40,14 +42,15 @@ public struct RewardConfig: DatasetRunConfiguration {
         let session = try RunSession(self, control)
         let modelDirectory = URL(fileURLWithPath: model)
         let tokenizer = try Tokenizer(directory: modelDirectory)
+        let maxLength = try dataset.length(forModel: model, log: session.log)
         let (train, eval) = try dataset.split(seed: training.seed) { file -> [RewardGroup] in
             let url = URL(fileURLWithPath: file)
             switch objective {
-            case .pairwise: return try RewardGroup.groups(try PreferencePair.load(url), tokenizer: tokenizer, maxLength: dataset.maxLength)
-            case .classifier: return try RewardGroup.groups(try LabeledCompletion.load(url), tokenizer: tokenizer, maxLength: dataset.maxLength)
+            case .pairwise: return try RewardGroup.groups(try PreferencePair.load(url), tokenizer: tokenizer, maxLength: maxLength)
+            case .classifier: return try RewardGroup.groups(try LabeledCompletion.load(url), tokenizer: tokenizer, maxLength: maxLength)
             }
         }
-        let rewardModel = try ModelDirectory.loadRewardModel(modelDirectory, seed: training.seed)
+        let rewardModel = try ModelDirectory.rewardModelToTrain(modelDirectory, seed: training.seed)
         rewardModel.padTokenID = tokenizer.padTokenID
         session.log("reward (\(objective.rawValue)): \(train.count) training / \(eval.count) held-out groups, "
                     + "\(train.reduce(0) { $0 + $1.comparisons.count }) training comparisons")

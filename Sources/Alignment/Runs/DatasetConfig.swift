@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Models
 
 /// The data of a run trained on a JSONL file: the file, what is held out for evaluation, how long an example may be
 /// (keys as the flags: `--data`, `--eval-data`, `--eval-split`, `--max-length`).
@@ -19,6 +20,15 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
         try Check.required(data, "data")
         try Check.fraction(evalSplit, "eval_split")
         if maxLength < 2 { throw JobError("max_length must be at least 2 (got \(maxLength))") }
+    }
+
+    /// `maxLength`, or the model's positions when it has fewer: longer examples are cut instead of failing mid-run.
+    func length(forModel directory: String, log: (String) -> Void) throws -> Int {
+        guard let positions = try ModelConfig.load(directory: URL(fileURLWithPath: directory)).maxPositions, positions < maxLength else {
+            return maxLength
+        }
+        log("max_length \(maxLength) is past the model's \(positions) positions: examples are cut to \(positions) tokens")
+        return positions
     }
 
     /// Training and held-out items, `load` reading a file into items: `evalData`'s, or a seeded `evalSplit` of `data`.

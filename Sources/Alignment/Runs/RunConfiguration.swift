@@ -9,6 +9,8 @@ public protocol RunConfiguration: JobConfiguration {
     static var resumeInsensitiveKeys: Set<String> { get }
     /// The output directory.
     var out: String { get }
+    /// The model, adapter and tokenizer directories the run reads: the output may never be one of them.
+    var inputs: [String] { get }
     /// Where metrics go besides OUT/metrics.jsonl.
     var logging: LoggingConfig { get }
 }

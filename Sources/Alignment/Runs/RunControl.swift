@@ -16,11 +16,14 @@ public struct RunControl {
     public var resume: Bool
     /// Resume although the configuration differs from the checkpoint's in settings that change the result.
     public var allowConfigChange: Bool
+    /// Start afresh in an output directory that holds a model or an earlier run, replacing them.
+    public var overwrite: Bool
     /// Every event; return false to stop early (the model is saved as it is).
     public var onEvent: (RunEvent) -> Bool
 
-    public init(resume: Bool = false, allowConfigChange: Bool = false, onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
-        (self.resume, self.allowConfigChange, self.onEvent) = (resume, allowConfigChange, onEvent)
+    public init(resume: Bool = false, allowConfigChange: Bool = false, overwrite: Bool = false,
+                onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
+        (self.resume, self.allowConfigChange, self.overwrite, self.onEvent) = (resume, allowConfigChange, overwrite, onEvent)
     }
 
     func log(_ message: String) { _ = onEvent(.message(message)) }

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Models
 
 /// Where a run's metrics go besides metrics.jsonl (keys as the flags: `--tensorboard`, `--logging-dir`).
 public struct LoggingConfig: Codable, Sendable, Equatable {
@@ -24,12 +25,19 @@ struct RunSession<Config: RunConfiguration> {
     let output: URL
     /// The checkpoint the run resumes from; nil when it starts at the first step.
     let checkpoint: URL?
+    /// Held until the run ends, so no other job writes into the same directory meanwhile.
+    private let claim: OutputDirectory
     private let started = Date()
 
-    /// Validates the configuration and decides where the run starts (`TrainingLoop.start`), before anything is loaded.
+    /// Validates the configuration, claims the output directory and decides where the run starts
+    /// (`TrainingLoop.start`), before anything is loaded.
     init(_ config: Config, _ control: RunControl) throws {
         try config.validate()
         (self.config, self.control, output) = (config, control, URL(fileURLWithPath: config.out))
+        // A resume continues a run cut short (it has a checkpoint, or no model yet), never a finished model of another job.
+        let continuing = control.resume && (CheckpointStore(output: output).latest() != nil || !OutputDirectory.holdsModel(output))
+        claim = try OutputDirectory(output, inputs: config.inputs.map { URL(fileURLWithPath: $0) }, overwrite: control.overwrite,
+                                    continuing: continuing)
         checkpoint = try TrainingLoop.start(config, output: output, control: control)
         PeakMemory.reset()
     }

@@ -24,6 +24,8 @@ public struct SFTConfig: DatasetRunConfiguration {
 
     public init() {}
 
+    public var inputs: [String] { [model] }
+
     public func validate() throws { try validateDatasetRun() }
 
     /// Fine-tunes `model` and writes it (or, with LoRA, the adapter) to `out`.
@@ -33,8 +35,9 @@ public struct SFTConfig: DatasetRunConfiguration {
         let modelDirectory = URL(fileURLWithPath: model)
         let network = try ModelDirectory.load(modelDirectory)
         let tokenizer = try Tokenizer(directory: modelDirectory)
+        let maxLength = try dataset.length(forModel: model, log: session.log)
         let prepare = { (demonstrations: [Demonstration], packing: Bool) in
-            try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: dataset.maxLength, evalFraction: 0, seed: training.seed,
+            try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: maxLength, evalFraction: 0, seed: training.seed,
                                 packing: packing)
         }
         var prepared = try prepare(demonstrations, packing)
@@ -46,7 +49,7 @@ public struct SFTConfig: DatasetRunConfiguration {
                         + "\(adapters.parameterCount) trainable parameters of \(network.parameterCount)")
         }
         session.log("sft: \(prepared.train.count) training / \(prepared.eval.count) held-out examples"
-                    + (prepared.truncated > 0 ? ", \(prepared.truncated) truncated to \(dataset.maxLength) tokens" : ""))
+                    + (prepared.truncated > 0 ? ", \(prepared.truncated) truncated to \(maxLength) tokens" : ""))
         let trainer = SFTTrainer(model: network, train: prepared.train, eval: prepared.eval, padID: tokenizer.paddingID,
                                  config: training, tokenizerDirectory: modelDirectory, adapters: adapters)
         return try session.train(gradientDescent: trainer, training: training, examples: prepared.train.count) { try trainer.saveModel(to: $0) }
@@ -74,6 +77,8 @@ public struct PretrainConfig: RunConfiguration {
     public var logging = LoggingConfig()
 
     public init() {}
+
+    public var inputs: [String] { [tokenizer].compactMap { $0 } }
 
     public func validate() throws {
         try Check.required(data, "data")

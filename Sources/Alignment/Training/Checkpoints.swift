@@ -33,12 +33,18 @@ public struct CheckpointStore: Sendable {
         return final
     }
 
-    /// The newest complete checkpoint, if any.
-    public func latest() -> URL? {
+    /// The newest complete checkpoint whose trainer state reads, if any.
+    public func latest() -> URL? { complete().first { (try? TrainerState.read(from: $0)) != nil } }
+
+    /// Complete checkpoints newer than `latest()` whose trainer state does not read (a full disk, a hand edit).
+    public func unreadable() -> [URL] { Array(complete().prefix { (try? TrainerState.read(from: $0)) == nil }) }
+
+    /// Checkpoints renamed into place (so with their trainer state written), newest first.
+    private func complete() -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
         return names.filter { $0.hasPrefix("checkpoint-") }.sorted().reversed()
             .map { output.appendingPathComponent($0) }
-            .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent(TrainerState.fileName).path) }
+            .filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent(TrainerState.fileName).path) }
     }
 
     /// Removes leftovers of checkpoints a killed run was writing.
@@ -47,12 +53,6 @@ public struct CheckpointStore: Sendable {
         for name in names where name.hasPrefix(".checkpoint-") && name.hasSuffix(".tmp") {
             try? FileManager.default.removeItem(at: output.appendingPathComponent(name))
         }
-    }
-
-    /// Whether `output` holds a training run (checkpoints or logged metrics) that a fresh run would overwrite.
-    public var holdsRun: Bool {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
-        return names.contains { $0.hasPrefix("checkpoint-") || $0 == "metrics.jsonl" }
     }
 
     /// Writes an optimizer's moments for `named` parameters.

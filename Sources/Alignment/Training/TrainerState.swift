@@ -21,6 +21,9 @@ public struct TrainerState: Codable, Sendable, Equatable {
     }
 
     public static func read(from directory: URL) throws -> TrainerState {
-        try ConfigCoding.decode(TrainerState.self, from: Data(contentsOf: directory.appendingPathComponent(fileName)))
+        let url = directory.appendingPathComponent(fileName)
+        do { return try ConfigCoding.decode(TrainerState.self, from: Data(contentsOf: url)) } catch {
+            throw JobError("\(url.path): not a readable trainer state (\(error))")
+        }
     }
 }

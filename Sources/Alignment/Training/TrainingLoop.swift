@@ -44,15 +44,14 @@ public struct TrainingLoop {
     }
 
     /// Where a run of `config` into `output` starts, decided before anything is loaded: the checkpoint to resume from,
-    /// or nil for the first step. A fresh run refuses an output directory that holds a run; a resume refuses a
-    /// checkpoint made with settings that change the result, naming them.
+    /// or nil for the first step (`OutputDirectory` has already refused a directory a fresh run may not write to).
+    /// A resume refuses a checkpoint made with settings that change the result, naming them.
     public static func start<Config: RunConfiguration>(_ config: Config, output: URL, control: RunControl) throws -> URL? {
         let store = CheckpointStore(output: output)
-        guard control.resume else {
-            if store.holdsRun { throw JobError("\(output.path) already holds a training run: resume it, or choose another output directory") }
-            return nil
+        guard control.resume, let checkpoint = store.latest() else { return nil }
+        for broken in store.unreadable() {
+            control.log("\(broken.path): its \(TrainerState.fileName) does not read; resuming from \(checkpoint.lastPathComponent) instead")
         }
-        guard let checkpoint = store.latest() else { return nil }
         guard let stored = try Config.stored(in: checkpoint) else {
             throw JobError("\(checkpoint.path) holds no \(runConfigFile): it was not written by this kind of run")
         }

@@ -64,6 +64,11 @@ public enum Check {
         if value < 0 { throw JobError("\(key) must not be negative (got \(value))") }
     }
 
+    /// An AdamW learning rate: above 1 every weight moves by more than 1 a step, and training only destroys the model.
+    public static func learningRate(_ value: Float, _ key: String = "lr") throws {
+        if !(value > 0 && value <= 1) { throw JobError("\(key) must be in (0, 1] (got \(value)): AdamW moves each weight by about lr a step") }
+    }
+
     public static func fraction(_ value: Double, _ key: String) throws {
         if !(0..<1).contains(value) { throw JobError("\(key) must be in [0, 1) (got \(value))") }
     }

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 
 /// Parses items for labeling from a JSON array or from JSON Lines, one `{"prompt", "completions": [...]}` object
@@ -25,19 +26,20 @@ public enum ItemUpload {
     }
 
     private static func jsonLines(_ data: Data, source: String?) throws -> [NewItem] {
-        var items: [NewItem] = []
-        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
-        where line.contains(where: { !" \t\r".utf8.contains($0) }) {
-            let location = source.map { "\($0):\(index + 1)" } ?? "line \(index + 1)"
+        let lines: [(number: Int, bytes: Data)]
+        do { lines = try JSONLines.lines(of: data, file: source ?? "upload") } catch let error as DataError {
+            throw FeedbackError.invalid(source == nil ? "line \(error.line ?? 0): \(error.message)" : error.description)
+        }
+        return try lines.map { number, line in
+            let location = source.map { "\($0):\(number)" } ?? "line \(number)"
             let slot: ItemSlot
             do {
-                slot = try JSONDecoder().decode(ItemSlot.self, from: Data(line))
+                slot = try JSONDecoder().decode(ItemSlot.self, from: line)
             } catch {
                 throw FeedbackError.invalid("\(location): not valid JSON")
             }
-            items.append(try slot.item(at: location))
+            return try slot.item(at: location)
         }
-        return items
     }
 }
 

@@ -19,7 +19,12 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Largest shard in MB (bigger models are split with a model.safetensors.index.json).")
     var maxShardMB = 5000
 
+    @Flag(help: "Replace what --out holds when it is a model directory (never --model itself).")
+    var overwrite = false
+
     func run() throws {
+        let claim = try OutputDirectory(out, inputs: [model.model], overwrite: overwrite)
+        defer { withExtendedLifetime(claim) {} }
         let loaded = try ModelDirectory.load(model.model)
         try ModelDirectory.save(loaded, to: out, dtype: dtype.value, maxShardBytes: maxShardMB << 20)
         try ModelDirectory.copyTokenizerFiles(from: model.model, to: out)

@@ -30,6 +30,9 @@ struct RunFlags: ParsableArguments {
     @Flag(help: "With --resume: continue although settings that change the result differ from the checkpoint's.")
     var allowConfigChange = false
 
+    @Flag(help: "Start afresh in an output directory that holds a model or an earlier run, replacing them (never the input model).")
+    var overwrite = false
+
     @Flag(help: "Print the configuration these flags make, as JSON, and exit without training.")
     var printConfig = false
 
@@ -47,7 +50,8 @@ struct RunFlags: ParsableArguments {
     func execute<Config: RunConfiguration>(_ config: Config, _ run: (Config, RunControl) throws -> RunResult) throws {
         if printConfig { return print(String(decoding: try ConfigCoding.encode(config), as: UTF8.self)) }
         let reporter = TrainingReporter()
-        let result = try run(config, RunControl(resume: resume, allowConfigChange: allowConfigChange, onEvent: reporter.handle))
+        let result = try run(config, RunControl(resume: resume, allowConfigChange: allowConfigChange, overwrite: overwrite,
+                                                 onEvent: reporter.handle))
         if json {
             return try printJSON(PrintedResult(output: result.output, steps: result.steps, metrics: result.metrics, seconds: result.seconds,
                                                peakMemoryBytes: result.peakMemoryBytes, stoppedEarly: result.stoppedEarly))

@@ -23,7 +23,12 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Weight dtype to write: f32, f16 or bf16.")
     var dtype: WeightDType = .f32
 
+    @Flag(help: "Replace what --out holds when it is a model directory (never --model or --adapter).")
+    var overwrite = false
+
     func run() throws {
+        let claim = try OutputDirectory(out, inputs: [model.model, adapter], overwrite: overwrite)
+        defer { withExtendedLifetime(claim) {} }
         let base = try ModelDirectory.load(model.model)
         let adapters = try PEFTAdapter.load(from: adapter, onto: base)
         try adapters.merge()

@@ -31,12 +31,15 @@ struct TokenizerTrainCommand: ParsableCommand {
     @Option(help: help("The fewest occurrences a pair of tokens needs to be merged.", default: TokenizerTrainingConfig().minFrequency))
     var minFrequency: Int?
 
+    @Flag(help: "Replace what --out holds when it is a model or tokenizer directory.")
+    var overwrite = false
+
     func run() throws {
         var config = TokenizerTrainingConfig(data: data, vocabSize: vocabSize, out: out)
         set(&config.minFrequency, minFrequency)
         let started = Date()
         let progress = ProgressLine(enabled: true)
-        let trained = try config.run { progress.say($0) }
+        let trained = try config.run(overwrite: overwrite) { progress.say($0) }
         progress.clear()
         print("\(out): \(trained.vocabularySize) tokens (\(trained.mergeCount) merges) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
     }

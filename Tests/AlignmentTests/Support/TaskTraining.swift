@@ -9,6 +9,7 @@ struct TaskRun: RunConfiguration {
     var out = ""
     var logging = LoggingConfig()
     var training = TrainingConfig(learningRate: 1e-3)
+    var inputs: [String] { [] }  // the task is built in memory
 
     init() {}
 
