@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "Feedback",
             dependencies: ["Tensor", "Data", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Hummingbird", package: "hummingbird")],
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird")],
             resources: [.copy("Web")]
         ),
         // The built-in task of `rlhf demo`: data, hidden rubric, simulated labelers, report.

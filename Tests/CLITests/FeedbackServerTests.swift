@@ -7,7 +7,7 @@ import FoundationNetworking
 /// `rlhf serve` as a process: killed with SIGKILL in the middle of a load and restarted, it still has every
 /// ranking it acknowledged, and the labelers finish with each acknowledged ranking exported exactly once.
 final class FeedbackServerTests: XCTestCase {
-    private static let adminToken = "feedback-server-test-admin"
+    private static let adminToken = "feedback-server-test-admin-token-0123456789"
 
     func testServerKilledMidLoadLosesNoAcknowledgedRanking() async throws {
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-serve-\(UUID().uuidString).sqlite").path
@@ -40,6 +40,32 @@ final class FeedbackServerTests: XCTestCase {
         let exported = Dictionary(final) { first, _ in first }
         XCTAssertEqual(exported.count, final.count, "no ranking exported twice")
         for (key, ranks) in await ledger.rankings { XCTAssertEqual(exported[key], ranks, "\(key)") }
+    }
+
+    /// Issue #19: restarted with a new RLHF_ADMIN_TOKEN, the server no longer takes the old one; a taken port is
+    /// one line, with no admin token made or shown; the database is the owner's only.
+    func testAdminTokenRotationAndATakenPort() async throws {
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-serve-\(UUID().uuidString).sqlite").path
+        let newToken = String(repeating: "7", count: 48)
+        var server = try ServeProcess(db: db, adminToken: Self.adminToken)
+        let reply1 = try await JSONClient(port: server.port).reply("GET", "/api/labelers", token: Self.adminToken)
+        XCTAssertEqual(reply1.status, 200)
+        server.kill()
+        server = try ServeProcess(db: db, adminToken: newToken)
+        defer { server.kill() }
+        let api = JSONClient(port: server.port)
+        let reply2 = try await api.reply("GET", "/api/labelers", token: Self.adminToken)
+        XCTAssertEqual(reply2.status, 401)
+        let reply3 = try await api.reply("GET", "/api/labelers", token: newToken)
+        XCTAssertEqual(reply3.status, 200)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: db)[.posixPermissions] as? Int, 0o600)
+
+        let other = db + "-other.sqlite"
+        let taken = try runRLHF(["serve", "--db", other, "--port", "\(server.port)"])
+        XCTAssertEqual(taken.status, 1, taken.stderr)
+        XCTAssertTrue(taken.stderr.contains("cannot listen on 127.0.0.1:\(server.port): the address is already in use"), taken.stderr)
+        XCTAssertEqual(taken.stderr.split(separator: "\n").count, 1, taken.stderr)
+        XCTAssertFalse(taken.stdout.contains("admin token"), taken.stdout)
     }
 
     /// A project with `items` items of three completions, and `labelers` members with their tokens.

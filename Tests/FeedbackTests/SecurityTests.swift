@@ -1,5 +1,6 @@
-import Feedback
+@testable import Feedback
 import Foundation
+import GRDB
 import XCTest
 
 /// Authentication, who may touch what, and hostile input: refused with a 4xx while the server keeps serving.
@@ -105,6 +106,50 @@ final class SecurityTests: XCTestCase {
                            "completion \"\(c)\" is neither ranked nor flagged")
             let valid = try await api.submitRanking(item: item.item, token: labeler.token, ranks: [a: 1, b: 2, c: 3])
             XCTAssertEqual(valid.status, 200, valid.text)
+        }
+    }
+
+    /// Issue #19: a leaked labeler link can be revoked; 413s say why in JSON, also when only the header declares a
+    /// huge body; text with a NUL keeps what follows it; a connection that never finishes its head is closed.
+    func testRevocationLimitsAndTimeouts() async throws {
+        let database = try await TestDatabase()
+        let project = try await database.project(items: 1, labelersPerItem: 1)
+        let labeler = try await database.labelers(1, in: project)[0]
+        try await database.withServer(limits: RequestLimits(json: 4096, items: 8192, idleSeconds: 1)) { api in
+            let reply1 = try await api.send("GET", "/api/projects", token: labeler.token)
+            XCTAssertEqual(reply1.status, 200)
+            let revoked = try await api.send("DELETE", "/api/labelers/\(labeler.id)/tokens", token: labeler.token)
+            XCTAssertEqual(revoked.status, 403, "only the admin revokes")
+            let revocation = try await api.send("DELETE", "/api/labelers/\(labeler.id)/tokens", token: admin)
+            XCTAssertEqual(try revocation.object()["revoked"] as? Int, 1, revocation.text)
+            let reply2 = try await api.send("GET", "/api/projects", token: labeler.token)
+            XCTAssertEqual(reply2.status, 401)
+
+            let big = try await api.send("POST", "/api/projects/\(project)/items", token: admin, body: Data(String(repeating: " ", count: 10000).utf8))
+            XCTAssertEqual(big.status, 413)
+            XCTAssertEqual((try big.object()["error"] as? [String: Any])?["message"] as? String, "the request body is over 8192 bytes")
+            let nul = try await api.send("POST", "/api/projects/\(project)/items", token: admin,
+                                         json: [["id": "nul", "prompt": "p\u{0}q", "completions": ["a\u{0}b", "c"]]])
+            XCTAssertEqual(nul.status, 201, nul.text)
+            let stored = try await database.store.read { db in
+                try String.fetchAll(db, sql: "SELECT prompt FROM item WHERE external_id = 'nul'")
+            }
+            XCTAssertEqual(stored, ["p\u{FFFD}q"], "the NUL is replaced, nothing after it lost")
+
+            let port = api.baseURL.port!
+            let declared = try RawSocket(port: port)
+            defer { declared.close() }
+            declared.send("POST /api/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(admin)\r\n"
+                          + "Content-Type: application/json\r\nContent-Length: 99999999999999\r\n\r\n{")
+            let answer = declared.receive(within: 3).text
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 413"), answer)
+
+            let slow = try RawSocket(port: port)
+            defer { slow.close() }
+            slow.send("GET /api/projects HTTP/1.1\r\nHost: x\r\n")  // the head never ends
+            let started = Date()
+            XCTAssertTrue(slow.receive(within: 10).closed, "an unfinished head is not held open")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 8)
         }
     }
 

@@ -40,6 +40,33 @@ final class StoreTests: XCTestCase {
         XCTAssertNil(again, "a second start shows nothing")
     }
 
+    /// A new RLHF_ADMIN_TOKEN replaces every earlier admin token (the generated one too); a short one is refused;
+    /// the database and its WAL files are the owner's only.
+    func testAdminTokensRotateAndTheDatabaseIsOwnerOnly() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-rotate-\(UUID().uuidString).sqlite").path
+        let store = try FeedbackStore(path: path)
+        let shown = try await store.prepareAdminToken(environmentToken: nil)
+        let generated = try XCTUnwrap(shown)
+        let (first, second) = (String(repeating: "a", count: 32), String(repeating: "b", count: 40))
+        _ = try await FeedbackStore(path: path).prepareAdminToken(environmentToken: first)
+        _ = try await FeedbackStore(path: path).prepareAdminToken(environmentToken: second)
+        for (token, expected) in [(generated, nil), (first, nil), (second, Identity.admin)] as [(String, Identity?)] {
+            let identity = try await store.identity(forToken: token)
+            XCTAssertEqual(identity, expected, token)
+        }
+        do {
+            _ = try await store.prepareAdminToken(environmentToken: "x")
+            XCTFail("a one-character admin token was accepted")
+        } catch {
+            XCTAssertTrue("\(error)".contains("RLHF_ADMIN_TOKEN has 1 characters; use at least 32"), "\(error)")
+        }
+        _ = try await store.createLabeler(name: "ada")  // a write, so the WAL files exist
+        for file in [path, path + "-wal", path + "-shm"] {
+            let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+            XCTAssertEqual(mode, 0o600, file)
+        }
+    }
+
     func testSHA256MatchesTheNISTVectors() {
         XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -80,7 +80,9 @@ private struct ItemFields: Decodable {
         }
         let completions = try container.decode([CompletionField].self, forKey: .completions).map(\.completion)
         guard !completions.isEmpty else { throw FeedbackError.invalid("\"completions\" is empty") }
-        item = NewItem(externalID: id, prompt: try container.decode(String.self, forKey: .prompt), completions: completions)
+        let prompt = try container.decode(String.self, forKey: .prompt)
+        item = NewItem(externalID: id, prompt: prompt.withoutNUL,
+                       completions: completions.map { NewCompletion(text: $0.text.withoutNUL, model: $0.model) })
     }
 }
 
@@ -98,6 +100,12 @@ private struct CompletionField: Decodable {
                                        model: try container.decodeIfPresent(String.self, forKey: .model))
         }
     }
+}
+
+extension String {
+    /// SQLite keeps text only up to a NUL, so the rest would be lost silently; a model's gibberish can hold one.
+    /// It becomes U+FFFD, the character a page shows for what it cannot show, and nothing after it is lost.
+    var withoutNUL: String { contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : self }
 }
 
 extension DecodingError {

@@ -60,6 +60,10 @@ struct AdminRoutes {
             let labeler = try context.parameters.require("id", as: Int64.self)
             return try jsonResponse(LabelerCredentials(id: labeler, token: try await store.issueToken(labeler: labeler)), status: .created)
         }
+        api.delete("labelers/:id/tokens") { _, context in
+            try context.requireAdmin()
+            return try jsonResponse(["revoked": try await store.revokeTokens(labeler: try context.parameters.require("id", as: Int64.self))])
+        }
     }
 
     /// The project's analysis for stats and exports; `min_tau` overrides the reliability threshold.

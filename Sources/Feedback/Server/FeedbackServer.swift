@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// The labeling web app: JSON API under /api (bearer tokens), the labeler page at /label?project=ID and the
@@ -17,7 +18,9 @@ public enum FeedbackServer {
         LabelerRoutes(store: store, limits: limits).register(on: api)
         var logger = Logger(label: "rlhf.serve")
         logger.logLevel = .warning
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "rlhf"),
+        return Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(limits.idleSeconds))),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "rlhf",
+                                                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
                            logger: logger)
     }

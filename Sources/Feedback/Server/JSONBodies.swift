@@ -4,7 +4,12 @@ import Hummingbird
 /// Request bodies read with a size limit (413 past it) and decoded with errors that name the bad field (400).
 extension Request {
     func bodyData(limit: Int) async throws -> Data {
-        Data(try await body.collect(upTo: limit).readableBytesView)
+        let tooLarge = HTTPError(.contentTooLarge, message: "the request body is over \(limit) bytes")
+        // Refused from the header alone: a client declaring a huge body is not waited for.
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+        do { return Data(try await body.collect(upTo: limit).readableBytesView) } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw tooLarge
+        }
     }
 
     func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {

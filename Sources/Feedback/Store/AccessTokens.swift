@@ -1,15 +1,21 @@
 import GRDB
 
 /// Bearer tokens: 256 random bits, shown once, stored only as SHA-256 hashes so a copy of the database grants
-/// no access.
+/// no access. (A salt would add nothing: a 256-bit random token cannot be guessed from a dictionary, and a token
+/// an admin chooses must be at least `minimumAdminTokenLength` characters.)
 extension FeedbackStore {
-    /// Makes sure an admin token exists. With `environmentToken` (RLHF_ADMIN_TOKEN) that token is accepted; with
-    /// none and no admin token yet, a new one is made and returned so the caller can print it, the one time it
-    /// can be seen. Returns nil when there is nothing new to show.
+    /// The shortest RLHF_ADMIN_TOKEN accepted.
+    public static let minimumAdminTokenLength = 32
+
+    /// Makes sure an admin token exists. With `environmentToken` (RLHF_ADMIN_TOKEN) that token becomes the only
+    /// admin token: setting a new one revokes the old. With none and no admin token yet, a new one is made and
+    /// returned so the caller can print it, the one time it can be seen. Returns nil when there is nothing new to show.
     public func prepareAdminToken(environmentToken: String?) async throws -> String? {
         if let token = environmentToken, !token.isEmpty {
+            try Self.checkAdminToken(token)
             let hash = SHA256.hex(token)
             try await write { db in
+                try db.execute(sql: "DELETE FROM token WHERE labeler_id IS NULL AND hash != ?", arguments: [hash])
                 try db.execute(sql: "INSERT OR IGNORE INTO token (hash, labeler_id) VALUES (?, NULL)", arguments: [hash])
             }
             return nil
@@ -41,6 +47,23 @@ extension FeedbackStore {
             try db.execute(sql: "INSERT INTO token (hash, labeler_id) VALUES (?, ?)", arguments: [SHA256.hex(token), labeler])
         }
         return token
+    }
+
+    /// Refuses an admin token too short to be safe from guessing.
+    public static func checkAdminToken(_ token: String) throws {
+        guard token.count >= minimumAdminTokenLength else {
+            throw FeedbackError.invalid("RLHF_ADMIN_TOKEN has \(token.count) characters; use at least \(minimumAdminTokenLength) "
+                                        + "(e.g. 64 hex digits from `openssl rand -hex 32`)")
+        }
+    }
+
+    /// Revokes every token of a labeler (a leaked link); returns how many there were. A new one is `issueToken`'s.
+    public func revokeTokens(labeler: Int64) async throws -> Int {
+        try await write { db in
+            try Self.requireLabeler(labeler, db)
+            try db.execute(sql: "DELETE FROM token WHERE labeler_id = ?", arguments: [labeler])
+            return db.changesCount
+        }
     }
 
     /// 32 bytes from the system's cryptographic generator, as 64 hex digits (URL-safe for `#token=`).

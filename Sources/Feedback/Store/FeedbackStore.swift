@@ -9,6 +9,7 @@ public final class FeedbackStore: Sendable {
     let pool: DatabasePool
 
     public init(path: String) throws {
+        try Self.restrictToOwner(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -21,6 +22,18 @@ public final class FeedbackStore: Sendable {
             throw FeedbackError.invalid("\(path): \(error.message ?? "\(error)")")
         }
         self.path = path
+    }
+
+    /// Labels, completions and token hashes are nobody else's business: the database is created owner-only
+    /// (SQLite gives its -wal and -shm files the database's mode), and an existing one is made so.
+    private static func restrictToOwner(_ path: String) throws {
+        let files = FileManager.default
+        if !files.fileExists(atPath: path), !files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) {
+            throw FeedbackError.invalid("\(path): cannot create the database file")
+        }
+        for file in [path, path + "-wal", path + "-shm"] where files.fileExists(atPath: file) {
+            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Feedback
 import Foundation
 
@@ -8,8 +9,10 @@ struct ServeCommand: ParsableCommand {
         abstract: "Run the labeling web app: JSON API, labeler page and admin page.",
         discussion: """
             Everything is kept in the SQLite file --db (WAL, synchronous=FULL: an acknowledged submission survives \
-            a crash). The admin token is RLHF_ADMIN_TOKEN when set; otherwise one is generated and printed on the \
-            first start only (tokens are stored hashed). Open /admin#token=ADMIN_TOKEN to create projects, upload \
+            a crash; the file is readable by its owner only). The admin token is RLHF_ADMIN_TOKEN when set (at \
+            least 32 characters; setting a new one revokes the old); otherwise one is generated and printed on the \
+            first start only (tokens are stored hashed). A leaked labeler link is revoked with DELETE \
+            /api/labelers/ID/tokens. Open /admin#token=ADMIN_TOKEN to create projects, upload \
             items and invite labelers; each labeler gets a personal link /label?project=ID#token=THEIR_TOKEN. \
             The API is described in docs/openapi.yaml.
             """)
@@ -30,15 +33,23 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         let (db, host, port) = (db, host, port)
         try runAsync {
-            let store = try FeedbackStore(path: db)
             let environmentToken = ProcessInfo.processInfo.environment["RLHF_ADMIN_TOKEN"]
-            if let token = try await store.prepareAdminToken(environmentToken: environmentToken) {
-                printLine("admin token (shown only this once; keep it, or set RLHF_ADMIN_TOKEN): \(token)")
-            }
+            if let environmentToken, !environmentToken.isEmpty { try FeedbackStore.checkAdminToken(environmentToken) }
+            let store = try FeedbackStore(path: db)
             let app = try FeedbackServer.application(store: store, host: host, port: port) { boundPort in
+                // Only once the port is ours: a failed start neither shows nor stores a token nobody will see.
+                do {
+                    if let token = try await store.prepareAdminToken(environmentToken: environmentToken) {
+                        printLine("admin token (shown only this once; keep it, or set RLHF_ADMIN_TOKEN): \(token)")
+                    }
+                } catch {
+                    printLine("error: \(error)")
+                }
                 printLine("serving \(db) on http://\(host):\(boundPort) (admin page: /admin#token=ADMIN_TOKEN)")
             }
-            try await app.runService()
+            do { try await app.runService() } catch where "\(error)".contains("Address already in use") {
+                throw JobError("cannot listen on \(host):\(port): the address is already in use (another rlhf serve?); choose another --port")
+            }
         }
     }
 }

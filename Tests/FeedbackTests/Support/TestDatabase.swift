@@ -4,7 +4,7 @@ import Foundation
 /// A fresh labeling database in a temporary directory, with a known admin token and helpers that seed it
 /// through the store's public API.
 struct TestDatabase {
-    static let adminToken = "test-admin-token"
+    static let adminToken = "test-admin-token-0123456789abcdef0123456789"
     let path: String
     let store: FeedbackStore
 
