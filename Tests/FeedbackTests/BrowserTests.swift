@@ -40,8 +40,9 @@ final class BrowserTests: XCTestCase {
                 let fragment = try await browser.execute("return location.hash")
                 XCTAssertEqual(fragment as? String, "", "the token leaves the address bar")
 
-                // First completion rank 2, second rank 1, third flagged and tied with the first; Enter submits.
-                try await browser.press(["2", "1", "f", "2", "\u{E007}"])
+                // First completion rank 2, second rank 2 (a tie), third ranked 1 and then flagged, which takes it out of
+                // the ranking; Enter submits.
+                try await browser.press(["2", "2", "1", "f", "\u{E007}"])
                 try await browser.wait(until: "return document.getElementById('app').dataset.state === 'done'")
                 let saved = try await browser.execute("return document.getElementById('app').dataset.saved")
                 XCTAssertEqual(saved as? String, "1")
@@ -49,13 +50,13 @@ final class BrowserTests: XCTestCase {
                 let item = try await database.store.snapshot(project: project).items[0]
                 let stored = try await database.store.labeledItem(item.id, for: .labeler(labeler.id))
                 let ids = item.completions.map { String($0.id) }
-                XCTAssertEqual(stored.ranking, RankingSubmission(ranks: [ids[0]: 2, ids[1]: 1, ids[2]: 2], flagged: [ids[2]]))
+                XCTAssertEqual(stored.ranking, RankingSubmission(ranks: [ids[0]: 2, ids[1]: 2], flagged: [ids[2]]))
 
                 // P reopens the answer for editing, filled in as it was saved.
                 try await browser.press(["p"])
                 try await browser.wait(until: "return document.getElementById('app').dataset.state === 'labeling'")
                 let badges = try await browser.visibleTexts("#completions .rank")
-                XCTAssertEqual(badges, ["2", "1", "2"])
+                XCTAssertEqual(badges, ["2", "2", "–"])
                 let flagged = try await browser.execute("return [...document.querySelectorAll('.completion.flagged')].map(e => e.dataset.id)")
                 XCTAssertEqual(flagged as? [String], [ids[2]])
                 let stillInert = try await browser.execute("return window.__injected === undefined")

@@ -83,6 +83,7 @@ final class SecurityTests: XCTestCase {
                 ("POST", ranking, labeler.token, Data(#"{"ranks": {"\#(a)": 1, "\#(b)": 2, "\#(c)": 9}}"#.utf8), 400),
                 ("POST", ranking, labeler.token, Data(#"{"ranks": {"\#(a)": 1, "\#(b)": 2}}"#.utf8), 400),
                 ("POST", ranking, labeler.token, Data(#"{"ranks": {"\#(a)": 1, "\#(b)": 2, "\#(c)": 0}}"#.utf8), 400),
+                ("POST", ranking, labeler.token, Data(#"{"ranks": {"\#(a)": 1, "\#(b)": 2, "\#(c)": 3}, "flagged": ["\#(c)"]}"#.utf8), 400),
                 ("POST", ranking, labeler.token, Data("[\(String(repeating: "1,", count: 5000))1]".utf8), 413),
                 ("POST", "/api/items/abc/ranking", labeler.token, Data("{}".utf8), 400),
                 ("GET", "/api/projects/\(project)/export?format=csv", admin, Data(), 400),

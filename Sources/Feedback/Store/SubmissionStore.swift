@@ -92,11 +92,14 @@ extension FeedbackStore {
 
 extension RankingSubmission {
     /// Database ids with ranks, and flagged ids, after checking the submission against the item: known
-    /// completions only, ranks from 1 to the number of completions, every completion ranked or flagged.
+    /// completions only, ranks from 1 to the number of completions, every completion ranked or flagged, none both.
     func resolved(against item: LabelingItem) throws -> (ranks: [(Int64, Int)], flagged: Set<Int64>) {
         let known = Set(item.completions.map(\.id))
         for id in Array(ranks.keys) + flagged where !known.contains(id) {
             throw FeedbackError.invalid("item \(item.itemID) has no completion \"\(id)\"")
+        }
+        if let both = flagged.first(where: { ranks[$0] != nil }) {
+            throw FeedbackError.invalid("completion \"\(both)\" is both ranked and flagged: a flagged completion is left out of the ranking")
         }
         for (id, rank) in ranks where !(1...item.completions.count).contains(rank) {
             throw FeedbackError.invalid("rank \(rank) of completion \"\(id)\" is not between 1 and \(item.completions.count)")

@@ -142,7 +142,7 @@
     const order = state.order.filter((id) => id !== dragged);
     order.splice(order.indexOf(target) + (after ? 1 : 0), 0, dragged);
     state.order = order;
-    state.ranks = new Map(order.map((id, index) => [id, index + 1]));
+    state.ranks = new Map(order.filter((id) => !state.flagged.has(id)).map((id, index) => [id, index + 1]));
     state.selected = order.indexOf(dragged);
     render();
   }
@@ -150,14 +150,24 @@
   function setRank(digit) {
     if (digit > state.order.length) return;
     const id = state.order[state.selected];
-    if (digit === 0) state.ranks.delete(id); else state.ranks.set(id, digit);
+    if (digit === 0) {
+      state.ranks.delete(id);
+    } else {
+      state.ranks.set(id, digit);
+      state.flagged.delete(id);  // a flagged completion is left out of the ranking
+    }
     state.selected = Math.min(state.order.length - 1, state.selected + 1);
     render();
   }
 
   function toggleFlag() {
     const id = state.order[state.selected];
-    if (state.flagged.has(id)) state.flagged.delete(id); else state.flagged.add(id);
+    if (state.flagged.has(id)) {
+      state.flagged.delete(id);
+    } else {
+      state.flagged.add(id);
+      state.ranks.delete(id);
+    }
     render();
   }
 
