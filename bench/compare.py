@@ -1,11 +1,14 @@
 """RLHFKit against TRL on a peer workload, side by side in one run (dev-only).
 
-    PEERS=/work/peers python3 bench/compare.py dpo|grpo [--rounds 3]
+    PEERS=/work/peers python3 bench/compare.py sft|dpo|grpo [--rounds 3]
 
 Runs, alternately and `--rounds` times each, TRL's `$PEERS/bench/bench_<workload>.py` (see ../shared/peers/README.md
 for the venv) and `.build/release/rlhf bench <workload> --json` (the same workload), and prints one markdown table:
 tokens/s (median with the range), s/step, peak RSS of each process, and the ratio. Both count tokens as the peer
 does and leave out 2 warm-up steps:
+- sft: TRL 1.16 SFTTrainer, GPT-2 4 x 256, vocab 8000, batch 8 x 128 tokens, AdamW lr 1e-4 constant, gradient-norm
+  clip 1; `rlhf bench train --preset peer` (SFTTrainer + the shared loop on random tokens of the same shape); tokens =
+  the 1,024 tokens of a step.
 - dpo: TRL 1.16 DPOTrainer, GPT-2 4 x 256, vocab 8000, 8 pairs of ~60 + ~60 tokens per step, a separate reference
   model scored every step; tokens = the policy's non-padding tokens per optimizer step.
 - grpo: TRL 1.16 GRPOTrainer, the same GPT-2, 2 prompts x 4 completions of 64 + 64 tokens per step, beta 0.04 with a
@@ -16,7 +19,9 @@ Build RLHFKit first: `RLHFKIT_DEVELOPMENT=1 swift build -c release --product rlh
 import argparse, json, os, platform, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEER_NAMES = {"dpo": "TRL 1.16 DPOTrainer", "grpo": "TRL 1.16 GRPOTrainer"}
+PEER_NAMES = {"sft": "TRL 1.16 SFTTrainer", "dpo": "TRL 1.16 DPOTrainer", "grpo": "TRL 1.16 GRPOTrainer"}
+# Our side of each workload: `rlhf bench` arguments (the SFT workload is `bench train`'s peer preset).
+OURS = {"sft": ["train", "--preset", "peer"], "dpo": ["dpo"], "grpo": ["grpo"]}
 
 
 def peak_rss_mb(command, env=None, result_file=None):
@@ -38,7 +43,7 @@ def main():
     peers = os.environ.get("PEERS") or sys.exit("set PEERS to the folder holding venv/, fixtures/ and bench/")
     peer_env = dict(os.environ, PEERS=peers, HF_HUB_OFFLINE="1")
     peer = [os.path.join(peers, "venv/bin/python"), os.path.join(peers, f"bench/bench_{args.workload}.py")]
-    ours = [os.path.join(ROOT, ".build/release/rlhf"), "bench", args.workload, "--json"]
+    ours = [os.path.join(ROOT, ".build/release/rlhf"), "bench"] + OURS[args.workload] + ["--json"]
     if args.workload == "grpo":
         ours += ["--tokenizer", os.path.join(peers, "fixtures/tokenizer-8000")]
     results = {"trl": [], "rlhfkit": []}
@@ -58,7 +63,7 @@ def main():
     for name in ("trl", "rlhfkit"):
         tokens = [r[0] for r in results[name]]
         medians[name] = statistics.median(tokens)
-        label = PEER_NAMES[args.workload] if name == "trl" else f"RLHFKit rlhf bench {args.workload}"
+        label = PEER_NAMES[args.workload] if name == "trl" else "RLHFKit rlhf bench " + " ".join(OURS[args.workload])
         print(f"| {label} | {medians[name]:.0f} [{min(tokens):.0f}-{max(tokens):.0f}] | "
               f"{statistics.median(r[1] for r in results[name]):.3f} | {statistics.median(r[2] for r in results[name]):.0f} |")
     print(f"\nratio (RLHFKit / TRL tokens/s): {medians['rlhfkit'] / medians['trl']:.2f}x")
