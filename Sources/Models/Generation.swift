@@ -26,7 +26,7 @@ public struct TextGenerator {
     }
 
     /// Refuses, before allocating, a generation past the model's positions or larger than the machine's memory: the
-    /// KV cache plus the prompt pass's logits and activations (an upper bound; both grow with batch × length).
+    /// KV cache, the last position's logits and the prompt pass's activations (roughly: all grow with batch × length).
     private func checkFits(batch: Int, promptLength: Int, maxNewTokens: Int) throws {
         let length = promptLength + maxNewTokens
         if let positions = model.maxPositions, length > positions {
@@ -35,7 +35,7 @@ public struct TextGenerator {
         }
         let (rows, tokens) = (Double(batch), Double(length))
         let cache = 2 * Double(model.layerCount) * rows * tokens * Double(model.kvWidth)
-        let promptPass = rows * Double(promptLength) * Double(model.vocabularySize + 4 * model.kvWidth)
+        let promptPass = rows * (Double(model.vocabularySize) + Double(promptLength) * 8 * Double(model.kvWidth))
         let bytes = 4 * (cache + promptPass), memory = Double(ProcessInfo.processInfo.physicalMemory)
         if bytes > memory {
             throw ModelError.generation(String(format: "%d sequences of up to %d tokens need about %.1f GB, more than this machine's %.1f GB "

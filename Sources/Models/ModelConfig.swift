@@ -75,15 +75,17 @@ public struct ModelConfig: Sendable {
         case .gpt2(let c):
             sizes = [("n_layer", c.nLayer), ("n_head", c.nHead), ("n_embd", c.nEmbd), ("n_positions", c.nPositions),
                      ("vocab_size", c.vocabSize), ("n_inner", c.nInner)]
+            // In Double from the start: a crafted size must not overflow the check meant to catch it.
             let (width, layers) = (Double(c.nEmbd), Double(c.nLayer))
-            parameters = Double(c.vocabSize + c.nPositions) * width + layers * (4 * width * width + 2 * width * Double(c.hiddenWidth))
+            let inner = c.nInner.map(Double.init) ?? 4 * width
+            parameters = (Double(c.vocabSize) + Double(c.nPositions)) * width + layers * (4 * width * width + 2 * width * inner)
         case .llama(let c):
             sizes = [("hidden_size", c.hiddenSize), ("intermediate_size", c.intermediateSize), ("num_hidden_layers", c.numHiddenLayers),
                      ("num_attention_heads", c.numAttentionHeads), ("num_key_value_heads", c.numKeyValueHeads), ("head_dim", c.headDim),
                      ("vocab_size", c.vocabSize), ("max_position_embeddings", c.maxPositionEmbeddings)]
             let (width, head, layers) = (Double(c.hiddenSize), Double(c.headDim ?? max(c.hiddenSize / max(c.numAttentionHeads, 1), 1)),
                                          Double(c.numHiddenLayers))
-            let attention = width * head * Double(2 * c.numAttentionHeads + 2 * (c.numKeyValueHeads ?? c.numAttentionHeads))
+            let attention = width * head * (2 * Double(c.numAttentionHeads) + 2 * Double(c.numKeyValueHeads ?? c.numAttentionHeads))
             parameters = Double(c.vocabSize) * width * (c.tieWordEmbeddings == true ? 1 : 2)
                 + layers * (attention + 3 * width * Double(c.intermediateSize))
         }

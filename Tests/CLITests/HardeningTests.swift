@@ -39,13 +39,17 @@ final class HardeningTests: XCTestCase {
         let before = try snapshot(model)
         for arguments in [["convert", "--model", model.path, "--out", model.path],
                           ["merge", "--model", model.path, "--adapter", model.path, "--out", model.path, "--overwrite"]] {
-            assertRefused(try runRLHF(arguments), "is the input model")
+            assertRefused(try runRLHF(arguments), "is the input")
         }
-        assertRefused(try sft(model, out: model), "is the input model")
-        assertRefused(try sft(model, out: model, ["--overwrite"]), "is the input model")
+        assertRefused(try sft(model, out: model), "is the input")
+        assertRefused(try sft(model, out: model, ["--overwrite"]), "is the input")
         assertRefused(try runRLHF(["reward", "train", "--model", model.path, "--data", Fixture.pairs, "--out", model.path,
-                                   "--steps", "1"]), "is the input model")
+                                   "--steps", "1"]), "is the input")
         XCTAssertEqual(try snapshot(model), before, "every byte of the model is unchanged")
+        // --overwrite clears the old run's files, so an input inside --out (a checkpoint, an adapter) is refused too.
+        let parent = model.deletingLastPathComponent()
+        assertRefused(try sft(model, out: parent, ["--overwrite"]), "holds the input \(model.path)")
+        XCTAssertEqual(try snapshot(model), before)
     }
 
     func testAnotherModelDirectoryIsReplacedOnlyWithOverwrite() throws {

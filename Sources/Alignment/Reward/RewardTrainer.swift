@@ -129,10 +129,14 @@ public struct RewardGroup: Sendable {
         public var worse: Int?
         /// The required reward gap for a pair; for a labelled example, +1 (good) or −1 (bad).
         public var margin: Double
+
+        public init(better: Int, worse: Int?, margin: Double) { (self.better, self.worse, self.margin) = (better, worse, margin) }
     }
 
     public var sequences: [TokenizedExample]
     public var comparisons: [Comparison]
+
+    public init(sequences: [TokenizedExample], comparisons: [Comparison]) { (self.sequences, self.comparisons) = (sequences, comparisons) }
 
     /// Prompt tokens (with the tokenizer's special tokens) + completion tokens + EOS, cut to `maxLength`.
     public static func sequence(_ prompt: String, _ completion: String, tokenizer: Tokenizer, maxLength: Int) throws -> TokenizedExample {

@@ -34,8 +34,12 @@ struct RunSession<Config: RunConfiguration> {
     init(_ config: Config, _ control: RunControl) throws {
         try config.validate()
         (self.config, self.control, output) = (config, control, URL(fileURLWithPath: config.out))
-        // A resume continues a run cut short (it has a checkpoint, or no model yet), never a finished model of another job.
-        let continuing = control.resume && (CheckpointStore(output: output).latest() != nil || !OutputDirectory.holdsModel(output))
+        // A resume continues a run cut short — it has a checkpoint, or it logged metrics and never wrote the
+        // trainer_state.json that comes last — never a finished run or a model some other tool wrote.
+        let directory = output
+        let exists = { (name: String) in FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) }
+        let cutShort = !exists(TrainerState.fileName) && (exists("metrics.jsonl") || !OutputDirectory.holdsModel(output))
+        let continuing = control.resume && (CheckpointStore(output: output).latest() != nil || cutShort)
         claim = try OutputDirectory(output, inputs: config.inputs.map { URL(fileURLWithPath: $0) }, overwrite: control.overwrite,
                                     continuing: continuing)
         checkpoint = try TrainingLoop.start(config, output: output, control: control)

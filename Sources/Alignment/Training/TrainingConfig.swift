@@ -63,7 +63,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try Check.positive(epochs, "epochs")
         try Check.positive(batchSize, "batch_size")
         try Check.positive(gradAccum, "grad_accum")
-        try Check.learningRate(learningRate)
+        if optimizer == .adamw { try Check.learningRate(learningRate) } else { try Check.positive(learningRate, "lr") }
         for (value, key) in [(weightDecay, "weight_decay"), (momentum, "momentum"), (maxGradNorm, "max_grad_norm")] {
             try Check.nonNegative(value, key)
         }

@@ -81,8 +81,8 @@ private struct ItemFields: Decodable {
         let completions = try container.decode([CompletionField].self, forKey: .completions).map(\.completion)
         guard !completions.isEmpty else { throw FeedbackError.invalid("\"completions\" is empty") }
         let prompt = try container.decode(String.self, forKey: .prompt)
-        item = NewItem(externalID: id, prompt: prompt.withoutNUL,
-                       completions: completions.map { NewCompletion(text: $0.text.withoutNUL, model: $0.model) })
+        item = NewItem(externalID: id?.withoutNUL, prompt: prompt.withoutNUL,
+                       completions: completions.map { NewCompletion(text: $0.text.withoutNUL, model: $0.model?.withoutNUL) })
     }
 }
 

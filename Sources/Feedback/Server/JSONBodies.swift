@@ -7,9 +7,12 @@ extension Request {
         let tooLarge = HTTPError(.contentTooLarge, message: "the request body is over \(limit) bytes")
         // Refused from the header alone: a client declaring a huge body is not waited for.
         if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
-        do { return Data(try await body.collect(upTo: limit).readableBytesView) } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw tooLarge
+        var data = Data()
+        for try await chunk in body {
+            data.append(contentsOf: chunk.readableBytesView)
+            if data.count > limit { throw tooLarge }
         }
+        return data
     }
 
     func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {

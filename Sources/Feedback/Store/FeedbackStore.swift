@@ -25,14 +25,16 @@ public final class FeedbackStore: Sendable {
     }
 
     /// Labels, completions and token hashes are nobody else's business: the database is created owner-only
-    /// (SQLite gives its -wal and -shm files the database's mode), and an existing one is made so.
+    /// (SQLite gives its -wal and -shm files the database's mode), and an existing one of ours loses its group and
+    /// other bits (never gains any; one owned by someone else is left as it is).
     private static func restrictToOwner(_ path: String) throws {
         let files = FileManager.default
         if !files.fileExists(atPath: path), !files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) {
             throw FeedbackError.invalid("\(path): cannot create the database file")
         }
-        for file in [path, path + "-wal", path + "-shm"] where files.fileExists(atPath: file) {
-            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        for file in [path, path + "-wal", path + "-shm"] {
+            guard let mode = (try? files.attributesOfItem(atPath: file))?[.posixPermissions] as? Int, mode & 0o077 != 0 else { continue }
+            try? files.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: file)
         }
     }
 

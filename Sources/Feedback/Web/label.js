@@ -84,8 +84,9 @@
   function show(item, ranking, thumbs) {
     state.item = item;
     state.order = item.completions.map((c) => c.id);
-    state.ranks = new Map(Object.entries(ranking ? ranking.ranks : {}));
     state.flagged = new Set(ranking ? ranking.flagged : []);
+    // Answers saved before flags excluded ranks may hold both: the flag wins, so they can be saved again.
+    state.ranks = new Map(Object.entries(ranking ? ranking.ranks : {}).filter(([id]) => !state.flagged.has(id)));
     state.thumbs = new Map(Object.entries(thumbs));
     state.selected = 0;
     $('prompt').textContent = item.prompt;

@@ -24,7 +24,6 @@ struct DPOBench: ParsableCommand {
     var json = false
 
     func run() throws {
-        let progress = ProgressLine(enabled: !json)
         let shape = TrainPreset.peer.shape
         let (batch, prompt, completion) = (8, 60, 60)
         var random = SeededGenerator(seed: 1)
@@ -37,23 +36,7 @@ struct DPOBench: ParsableCommand {
         let models = PolicyModels(directory: URL(fileURLWithPath: "random"), policy: try GPT2.random(shape), adapters: nil)
         let trainer = try DPOTrainer(models: models, reference: ReferencePolicy(frozen: try GPT2.random(shape)), train: pairs, eval: [],
                                      loss: DPOLoss(), config: config, precompute: false, padID: 0)
-        PeakMemory.reset()
-        let rates = try timedSteps(GradientDescent(task: trainer, config: config, totalSteps: steps + 2), steps: steps, progress: progress)
-        progress.clear()
-        let tokensPerStep = pairs.prefix(batch).reduce(0) { $0 + $1.tokenCount }
-        let tokensPerSecond = rates.sorted()[rates.count / 2]
-        let peakMB = Double(PeakMemory.bytes) / 1_048_576
-        if json {
-            struct Output: Encodable {
-                let parameters: Int, pairsPerStep: Int, tokensPerStep: Int, steps: Int, tokensPerSecond: Double, secondsPerStep: Double
-                let peakRssMb: Double, threads: Int
-            }
-            try printJSON(Output(parameters: models.policy.parameterCount, pairsPerStep: batch, tokensPerStep: tokensPerStep, steps: steps,
-                                 tokensPerSecond: tokensPerSecond, secondsPerStep: Double(tokensPerStep) / tokensPerSecond,
-                                 peakRssMb: peakMB, threads: Parallel.coreCount))
-        } else {
-            print(String(format: "DPO (peer workload): %.0f tokens/s (%.3f s/step, %d tokens/step), peak RSS %.0f MB",
-                         tokensPerSecond, Double(tokensPerStep) / tokensPerSecond, tokensPerStep, peakMB))
-        }
+        try runPeerTrainingBench("DPO", task: trainer, config: config, steps: steps, parameters: models.policy.parameterCount,
+                                 examplesPerStep: batch, tokensPerStep: pairs.prefix(batch).reduce(0) { $0 + $1.tokenCount }, json: json)
     }
 }

@@ -36,14 +36,20 @@ struct ServeCommand: ParsableCommand {
             let environmentToken = ProcessInfo.processInfo.environment["RLHF_ADMIN_TOKEN"]
             if let environmentToken, !environmentToken.isEmpty { try FeedbackStore.checkAdminToken(environmentToken) }
             let store = try FeedbackStore(path: db)
+            if let environmentToken, !environmentToken.isEmpty {
+                // Rotated before serving: no request may still pass with an old admin token.
+                _ = try await store.prepareAdminToken(environmentToken: environmentToken)
+            }
             let app = try FeedbackServer.application(store: store, host: host, port: port) { boundPort in
-                // Only once the port is ours: a failed start neither shows nor stores a token nobody will see.
-                do {
-                    if let token = try await store.prepareAdminToken(environmentToken: environmentToken) {
-                        printLine("admin token (shown only this once; keep it, or set RLHF_ADMIN_TOKEN): \(token)")
+                // A generated token only once the port is ours: a failed start neither shows nor stores one nobody sees.
+                if environmentToken?.isEmpty ?? true {
+                    do {
+                        if let token = try await store.prepareAdminToken(environmentToken: nil) {
+                            printLine("admin token (shown only this once; keep it, or set RLHF_ADMIN_TOKEN): \(token)")
+                        }
+                    } catch {
+                        printLine("error: no admin token could be made (\(error)); restart to try again")
                     }
-                } catch {
-                    printLine("error: \(error)")
                 }
                 printLine("serving \(db) on http://\(host):\(boundPort) (admin page: /admin#token=ADMIN_TOKEN)")
             }
