@@ -1,6 +1,6 @@
 """RLHFKit against TRL on a peer workload, side by side in one run (dev-only).
 
-    PEERS=/work/peers python3 bench/compare.py sft|dpo|grpo [--rounds 3]
+    PEERS=/work/peers python3 bench/compare.py sft|reward|dpo|grpo [--rounds 3]
 
 Runs, alternately and `--rounds` times each, TRL's `$PEERS/bench/bench_<workload>.py` (see ../shared/peers/README.md
 for the venv) and `.build/release/rlhf bench <workload> --json` (the same workload), and prints one markdown table:
@@ -9,6 +9,8 @@ does and leave out 2 warm-up steps:
 - sft: TRL 1.16 SFTTrainer, GPT-2 4 x 256, vocab 8000, batch 8 x 128 tokens, AdamW lr 1e-4 constant, gradient-norm
   clip 1; `rlhf bench train --preset peer` (SFTTrainer + the shared loop on random tokens of the same shape); tokens =
   the 1,024 tokens of a step.
+- reward: TRL 1.16 RewardTrainer, the same GPT-2 with a scalar head, 8 pairs of ~60 + ~60 tokens (+EOS) per step,
+  Bradley-Terry loss; `rlhf bench reward`; tokens = chosen + rejected tokens of a step.
 - dpo: TRL 1.16 DPOTrainer, GPT-2 4 x 256, vocab 8000, 8 pairs of ~60 + ~60 tokens per step, a separate reference
   model scored every step; tokens = the policy's non-padding tokens per optimizer step.
 - grpo: TRL 1.16 GRPOTrainer, the same GPT-2, 2 prompts x 4 completions of 64 + 64 tokens per step, beta 0.04 with a
@@ -19,9 +21,9 @@ Build RLHFKit first: `RLHFKIT_DEVELOPMENT=1 swift build -c release --product rlh
 import argparse, json, os, platform, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEER_NAMES = {"sft": "TRL 1.16 SFTTrainer", "dpo": "TRL 1.16 DPOTrainer", "grpo": "TRL 1.16 GRPOTrainer"}
+PEER_NAMES = {"sft": "TRL 1.16 SFTTrainer", "reward": "TRL 1.16 RewardTrainer", "dpo": "TRL 1.16 DPOTrainer", "grpo": "TRL 1.16 GRPOTrainer"}
 # Our side of each workload: `rlhf bench` arguments (the SFT workload is `bench train`'s peer preset).
-OURS = {"sft": ["train", "--preset", "peer"], "dpo": ["dpo"], "grpo": ["grpo"]}
+OURS = {"sft": ["train", "--preset", "peer"], "reward": ["reward"], "dpo": ["dpo"], "grpo": ["grpo"]}
 
 
 def peak_rss_mb(command, env=None, result_file=None):
