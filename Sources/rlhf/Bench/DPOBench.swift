@@ -17,26 +17,17 @@ struct DPOBench: ParsableCommand {
             (prompt + chosen and prompt + rejected, 1,936 a step), as the peer counts them; 2 warm-up steps excluded.
             """)
 
-    @Option(help: "Timed optimizer steps (after 2 warm-up steps).")
-    var steps = 18
-
-    @Flag(help: "Print one JSON object instead of a line.")
-    var json = false
+    @OptionGroup var options: PeerBenchOptions
 
     func run() throws {
         let shape = TrainPreset.peer.shape
-        let (batch, prompt, completion) = (8, 60, 60)
-        var random = SeededGenerator(seed: 1)
-        let tokens = { (count: Int) in (0..<count).map { _ in Int.random(in: 1..<shape.vocabSize, using: &random) } }
-        let pairs = (0..<(batch * (steps + 2))).map { _ in
-            TokenizedPreference(prompt: tokens(prompt), chosen: tokens(completion) + [0], rejected: tokens(completion) + [0])
-        }
-        var config = TrainingConfig(learningRate: 1e-4)
-        (config.steps, config.batchSize, config.schedule, config.shuffle) = (steps + 2, batch, .constant, false)
+        let pairs = PeerPairs.pairs(steps: options.steps).map { TokenizedPreference(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected) }
+        let config = PeerPairs.config(steps: options.steps)
         let models = PolicyModels(directory: URL(fileURLWithPath: "random"), policy: try GPT2.random(shape), adapters: nil)
         let trainer = try DPOTrainer(models: models, reference: ReferencePolicy(frozen: try GPT2.random(shape)), train: pairs, eval: [],
                                      loss: DPOLoss(), config: config, precompute: false, padID: 0)
-        try runPeerTrainingBench("DPO", task: trainer, config: config, steps: steps, parameters: models.policy.parameterCount,
-                                 examplesPerStep: batch, tokensPerStep: pairs.prefix(batch).reduce(0) { $0 + $1.tokenCount }, json: json)
+        try runPeerTrainingBench("DPO", task: trainer, config: config, steps: options.steps, parameters: models.policy.parameterCount,
+                                 examplesPerStep: PeerPairs.pairsPerStep,
+                                 tokensPerStep: pairs.prefix(PeerPairs.pairsPerStep).reduce(0) { $0 + $1.tokenCount }, json: options.json)
     }
 }

@@ -17,30 +17,21 @@ struct RewardBench: ParsableCommand {
             steps excluded.
             """)
 
-    @Option(help: "Timed optimizer steps (after 2 warm-up steps).")
-    var steps = 18
-
-    @Flag(help: "Print one JSON object instead of a line.")
-    var json = false
+    @OptionGroup var options: PeerBenchOptions
 
     func run() throws {
         let shape = TrainPreset.peer.shape
-        let (batch, prompt, completion) = (8, 60, 60)
-        var random = SeededGenerator(seed: 1)
-        let tokens = { (count: Int) in (0..<count).map { _ in Int.random(in: 1..<shape.vocabSize, using: &random) } }
-        let groups = (0..<(batch * (steps + 2))).map { _ in
-            let context = tokens(prompt)
-            let (chosen, rejected) = (context + tokens(completion) + [0], context + tokens(completion) + [0])
+        let groups = PeerPairs.pairs(steps: options.steps).map { pair in
+            let (chosen, rejected) = (pair.prompt + pair.chosen, pair.prompt + pair.rejected)
             return RewardGroup(sequences: [TokenizedExample(ids: chosen, labels: chosen), TokenizedExample(ids: rejected, labels: rejected)],
                                comparisons: [.init(better: 0, worse: 1, margin: 0)])
         }
-        var config = TrainingConfig(learningRate: 1e-4)
-        (config.steps, config.batchSize, config.schedule, config.shuffle) = (steps + 2, batch, .constant, false)
+        let config = PeerPairs.config(steps: options.steps)
         let model = RewardModel(backbone: try GPT2.random(shape), score: try GRPOBench.scoreHead(width: shape.nEmbd), positiveLabel: 0,
                                 offset: 0, padTokenID: nil)
         let trainer = RewardTrainer(model: model, train: groups, eval: [], padID: 0, config: config, tokenizerDirectory: nil)
-        try runPeerTrainingBench("reward model", task: trainer, config: config, steps: steps, parameters: model.parameterCount,
-                                 examplesPerStep: batch, tokensPerStep: groups.prefix(batch).reduce(0) { $0 + $1.sequences.reduce(0) { $0 + $1.ids.count } },
-                                 json: json)
+        let tokensPerStep = groups.prefix(PeerPairs.pairsPerStep).reduce(0) { $0 + $1.sequences.reduce(0) { $0 + $1.ids.count } }
+        try runPeerTrainingBench("reward model", task: trainer, config: config, steps: options.steps, parameters: model.parameterCount,
+                                 examplesPerStep: PeerPairs.pairsPerStep, tokensPerStep: tokensPerStep, json: options.json)
     }
 }
