@@ -14,13 +14,14 @@ let package = Package(
     name: "RLHFKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback", "Demo"]),
+        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Demo"]),
         .executable(name: "rlhf", targets: ["rlhf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // OpenBLAS on Linux; on Apple platforms the engine imports Accelerate instead.
@@ -36,7 +37,9 @@ let package = Package(
         ),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Tokenizer"),
-        .target(name: "Models", dependencies: ["Tensor", "NN"]),
+        // Hugging Face Hub ids: the shared cache's layout, downloads into it (checksums, resume, locks).
+        .target(name: "Hub", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Models", dependencies: ["Tensor", "NN", "Hub"]),
         .target(name: "Data", dependencies: ["Tensor", "Tokenizer"]),
         .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data"]),
         .target(
@@ -49,7 +52,7 @@ let package = Package(
         .target(name: "Demo", dependencies: ["Tensor", "Tokenizer", "Models", "Alignment", "Feedback"]),
         .executableTarget(
             name: "rlhf",
-            dependencies: ["Tensor", "NN", "Tokenizer", "Models", "Data", "Alignment", "Feedback", "Demo",
+            dependencies: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Demo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
@@ -57,10 +60,13 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizer", "Data"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        // A Hugging Face Hub on the loopback address, for the download tests.
+        .target(name: "MockHub", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/Support/MockHub"),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "MockHub"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Feedback", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment"]),
+        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment", "MockHub"]),
     ]
 )

@@ -92,7 +92,8 @@ public enum ModelDirectory {
         for name in tokenizerFiles where files.fileExists(atPath: source.appendingPathComponent(name).path) {
             let target = destination.appendingPathComponent(name)
             if files.fileExists(atPath: target.path) { try files.removeItem(at: target) }
-            try files.copyItem(at: source.appendingPathComponent(name), to: target)
+            // A Hub snapshot's files are links into the cache: the output gets the bytes.
+            try files.copyItem(at: source.appendingPathComponent(name).resolvingSymlinksInPath(), to: target)
         }
     }
 }

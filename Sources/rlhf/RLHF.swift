@@ -7,7 +7,7 @@ struct RLHF: ParsableCommand {
         abstract: "RLHFKit: reinforcement learning from human feedback for language models, in Swift.",
         version: RLHFVersion.current,
         subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ChatCommand.self,
-                      CompleteCommand.self, ConvertCommand.self, TokenizerCommand.self, PretrainCommand.self,
+                      CompleteCommand.self, ConvertCommand.self, DownloadCommand.self, CacheCommand.self, TokenizerCommand.self, PretrainCommand.self,
                       SFTCommand.self, MergeCommand.self, RewardCommand.self, PPOCommand.self, GRPOCommand.self, DPOCommand.self, KTOCommand.self,
                       EvalCommand.self,
                       ServeCommand.self, FeedbackCommand.self, DemoCommand.self, Bench.self]

@@ -50,8 +50,9 @@ public struct DPOConfig: DatasetRunConfiguration {
 
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model))
-        let maxLength = try dataset.length(forModel: model, log: session.log)
+        let modelDirectory = try ModelDirectory.locate(model)
+        let tokenizer = try Tokenizer(directory: modelDirectory)
+        let maxLength = try dataset.length(forModel: modelDirectory, log: session.log)
         var dropped = 0
         let (train, eval) = try dataset.split(seed: training.seed) { file in
             try PreferencePair.load(URL(fileURLWithPath: file)).compactMap { pair in

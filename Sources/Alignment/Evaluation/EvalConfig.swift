@@ -39,17 +39,17 @@ public struct EvalConfig: JobConfiguration {
 
     public func run() throws -> Evaluation {
         try validate()
-        let directory = URL(fileURLWithPath: model)
+        let directory = try ModelDirectory.locate(model)
         let tokenizer = try Tokenizer(directory: directory)
         let queries = try PromptRecord.load(URL(fileURLWithPath: prompts)).map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
         var extras: [String: any ResponseScorer] = [:]
-        for path in classifier {
-            let url = URL(fileURLWithPath: path)
-            extras[url.lastPathComponent] = RetokenizingScorer(scorer: try ModelDirectory.loadRewardModel(url), source: tokenizer,
-                                                               target: try Tokenizer(directory: url))
+        for argument in classifier {
+            let url = try ModelDirectory.locate(argument)
+            extras[URL(fileURLWithPath: argument).lastPathComponent] = RetokenizingScorer(
+                scorer: try ModelDirectory.loadRewardModel(url), source: tokenizer, target: try Tokenizer(directory: url))
         }
-        return try Evaluation.run(model: try ModelDirectory.load(directory), baseline: try ModelDirectory.load(URL(fileURLWithPath: baseline)),
-                                  scorer: try ModelDirectory.loadRewardModel(URL(fileURLWithPath: reward)), extraScorers: extras,
+        return try Evaluation.run(model: try ModelDirectory.load(directory), baseline: try ModelDirectory.load(ModelDirectory.locate(baseline)),
+                                  scorer: try ModelDirectory.loadRewardModel(ModelDirectory.locate(reward)), extraScorers: extras,
                                   queries: queries, maxNewTokens: maxNewTokens, stopTokenIDs: tokenizer.eosTokenIDs,
                                   padID: tokenizer.paddingID, sampling: SamplingOptions(temperature: temperature, seed: seed),
                                   samplesPerPrompt: samples)

@@ -113,7 +113,7 @@ public struct GRPOConfig: RunConfiguration {
     /// Trains the policy and writes it (adapters merged; in LoRA mode also unmerged in `out/adapter`).
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let policyDirectory = URL(fileURLWithPath: policy)
+        let policyDirectory = try ModelDirectory.locate(policy)
         let tokenizer = try Tokenizer(directory: policyDirectory)
         let promptRows = try GRPOPrompt.load(prompts, tokenizer: tokenizer, chat: chat)
         let evalRows = try evalPrompts.map { try GRPOPrompt.load($0, tokenizer: tokenizer, chat: chat) } ?? []

@@ -43,7 +43,7 @@ public struct CompletionConfig: JobConfiguration {
     public func run(progress: (String) -> Void = { _ in }) throws -> [CompletionSet] {
         try validate()
         let records = try PromptRecord.load(URL(fileURLWithPath: prompts))
-        let directory = URL(fileURLWithPath: model)
+        let directory = try ModelDirectory.locate(model)
         let (network, tokenizer) = (try ModelDirectory.load(directory), try Tokenizer(directory: directory))
         let generator = TextGenerator(model: network)
         var sets: [CompletionSet] = []

@@ -44,8 +44,9 @@ public struct KTOConfig: DatasetRunConfiguration {
 
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model))
-        let maxLength = try dataset.length(forModel: model, log: session.log)
+        let modelDirectory = try ModelDirectory.locate(model)
+        let tokenizer = try Tokenizer(directory: modelDirectory)
+        let maxLength = try dataset.length(forModel: modelDirectory, log: session.log)
         let (train, eval) = try dataset.split(seed: training.seed) { file in
             KTOExample.examples(try Self.feedback(file, tokenizer: tokenizer).map { prompt, completion, desirable in
                 (prompt, Array(completion.prefix(max(1, maxLength - prompt.count))), desirable)

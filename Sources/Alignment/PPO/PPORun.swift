@@ -77,7 +77,7 @@ public struct PPOConfig: RunConfiguration {
     /// critic in `out/critic`.
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let (policyDirectory, rewardDirectory) = (URL(fileURLWithPath: policy), URL(fileURLWithPath: reward))
+        let (policyDirectory, rewardDirectory) = (try ModelDirectory.locate(policy), try ModelDirectory.locate(reward))
         let records = try PromptRecord.load(URL(fileURLWithPath: prompts))
         let tokenizer = try Tokenizer(directory: policyDirectory)
         let queries = try records.map { try tokenizer.encodePrompt($0.prompt, chat: chat) }

@@ -81,7 +81,7 @@ public struct PolicyModels {
     /// `adapter`: a PEFT directory to continue training (its rank wins; `lora` must then be off). Otherwise
     /// `lora.rank > 0` attaches fresh adapters.
     public static func load(model: String, adapter: String?, lora: LoRAConfig, seed: UInt64) throws -> PolicyModels {
-        let directory = URL(fileURLWithPath: model)
+        let directory = try ModelDirectory.locate(model)
         let policy = try ModelDirectory.load(directory)
         let adapters: LoRAAdapters?
         if let adapter, !adapter.isEmpty {

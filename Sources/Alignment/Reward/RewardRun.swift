@@ -40,9 +40,9 @@ public struct RewardConfig: DatasetRunConfiguration {
     /// the adapters are merged into the saved model.
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let modelDirectory = URL(fileURLWithPath: model)
+        let modelDirectory = try ModelDirectory.locate(model)
         let tokenizer = try Tokenizer(directory: modelDirectory)
-        let maxLength = try dataset.length(forModel: model, log: session.log)
+        let maxLength = try dataset.length(forModel: modelDirectory, log: session.log)
         let (train, eval) = try dataset.split(seed: training.seed) { file -> [RewardGroup] in
             let url = URL(fileURLWithPath: file)
             switch objective {

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Models
 
 /// One completion as a reward function sees it: the prompt's text and row, the completion's text and ids.
 public struct RewardInput {
@@ -72,7 +73,7 @@ public struct RewardSources: Codable, Sendable, Equatable {
     /// Loads every source; `makeScorer` loads a reward model directory.
     func load(makeScorer: (URL) throws -> any ResponseScorer) throws -> [any RewardFunction] {
         var functions: [any RewardFunction] = try reward.map { path in
-            ScorerReward(name: URL(fileURLWithPath: path).lastPathComponent, scorer: try makeScorer(URL(fileURLWithPath: path)))
+            ScorerReward(name: URL(fileURLWithPath: path).lastPathComponent, scorer: try makeScorer(ModelDirectory.locate(path)))
         }
         functions += try rewardFn.map { try BuiltinReward($0) }
         functions += try rewardCmd.map { try RewardCommand($0, timeout: rewardCmdTimeout) }

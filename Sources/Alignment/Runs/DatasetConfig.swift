@@ -23,8 +23,8 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
     }
 
     /// `maxLength`, or the model's positions when it has fewer: longer examples are cut instead of failing mid-run.
-    func length(forModel directory: String, log: (String) -> Void) throws -> Int {
-        guard let positions = try ModelConfig.load(directory: URL(fileURLWithPath: directory)).maxPositions, positions < maxLength else {
+    func length(forModel directory: URL, log: (String) -> Void) throws -> Int {
+        guard let positions = try ModelConfig.load(directory: directory).maxPositions, positions < maxLength else {
             return maxLength
         }
         log("max_length \(maxLength) is past the model's \(positions) positions: examples are cut to \(positions) tokens")

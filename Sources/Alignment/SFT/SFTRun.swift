@@ -32,10 +32,10 @@ public struct SFTConfig: DatasetRunConfiguration {
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
         let (demonstrations, held) = try dataset.split(seed: training.seed) { try Demonstration.load(URL(fileURLWithPath: $0)) }
-        let modelDirectory = URL(fileURLWithPath: model)
+        let modelDirectory = try ModelDirectory.locate(model)
         let network = try ModelDirectory.load(modelDirectory)
         let tokenizer = try Tokenizer(directory: modelDirectory)
-        let maxLength = try dataset.length(forModel: model, log: session.log)
+        let maxLength = try dataset.length(forModel: modelDirectory, log: session.log)
         let prepare = { (demonstrations: [Demonstration], packing: Bool) in
             try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: maxLength, evalFraction: 0, seed: training.seed,
                                 packing: packing)

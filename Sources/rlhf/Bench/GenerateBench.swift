@@ -10,8 +10,8 @@ struct GenerateBench: ParsableCommand {
         abstract: "Generation tokens/s with and without the KV cache, and batched vs one-by-one prompts.",
         discussion: "Greedy decoding of random prompt tokens, never stopping early, so every run makes the same number of tokens.")
 
-    @Option(help: "Model directory to measure (default: a randomly initialised --preset model).", transform: { URL(fileURLWithPath: $0) })
-    var model: URL?
+    @Option(help: ArgumentHelp("Model directory or Hub id to measure (default: a randomly initialised --preset model).", valueName: "dir|id"))
+    var model: String?
 
     @Option(help: "Random model shape when no --model: small (6 layers, width 512, vocab 8000) or gpt2-small.")
     var preset: GenerationPreset = .small
@@ -32,8 +32,8 @@ struct GenerateBench: ParsableCommand {
         let progress = ProgressLine(enabled: !json)
         progress.say("loading model …")
         let model: any CausalLanguageModel
-        if let directory = self.model {
-            model = try ModelDirectory.load(directory)
+        if let argument = self.model {
+            model = try ModelDirectory.load(ModelDirectory.locate(argument))
         } else {
             model = try GPT2.random(preset.shape)
         }
@@ -69,7 +69,7 @@ struct GenerateBench: ParsableCommand {
                 let batchedTokensPerSecond: Double, sequentialTokensPerSecond: Double, batchingSpeedup: Double
                 let threads: Int
             }
-            try printJSON(Output(model: self.model?.path ?? preset.rawValue, parameters: model.parameterCount,
+            try printJSON(Output(model: self.model ?? preset.rawValue, parameters: model.parameterCount,
                                  newTokens: newTokens, cachedTokensPerSecond: cached, uncachedTokensPerSecond: uncached,
                                  cacheSpeedup: cached / uncached, prompts: prompts, batchNewTokens: batchNewTokens,
                                  batchedTokensPerSecond: batched, sequentialTokensPerSecond: sequential,

@@ -14,7 +14,7 @@ struct CompleteCommand: ParsableCommand {
 
     private static let defaults = CompletionConfig()
 
-    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String
+    @Option(help: ArgumentHelp(modelHelp, valueName: "dir|id")) var model: String
     @Option(help: "Prompts (JSONL).") var prompts: String
     @Option(name: .customShort("n"), help: help("Completions per prompt.", default: defaults.n)) var n: Int?
     @Option(help: "Output file (JSONL).") var out: String

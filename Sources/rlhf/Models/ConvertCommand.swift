@@ -23,11 +23,12 @@ struct ConvertCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let claim = try OutputDirectory(out, inputs: [model.model], overwrite: overwrite)
+        let modelDirectory = try model.directory()
+        let claim = try OutputDirectory(out, inputs: [modelDirectory], overwrite: overwrite)
         defer { withExtendedLifetime(claim) {} }
-        let loaded = try ModelDirectory.load(model.model)
+        let loaded = try ModelDirectory.load(modelDirectory)
         try ModelDirectory.save(loaded, to: out, dtype: dtype.value, maxShardBytes: maxShardMB << 20)
-        try ModelDirectory.copyTokenizerFiles(from: model.model, to: out)
+        try ModelDirectory.copyTokenizerFiles(from: modelDirectory, to: out)
         print("wrote \(out.path) (\(loaded.parameterCount) parameters, \(dtype.rawValue))")
     }
 }

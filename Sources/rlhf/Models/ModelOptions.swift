@@ -3,17 +3,25 @@ import Foundation
 import Models
 import Tokenizer
 
-/// `--model DIR`: a Hugging Face model directory with its tokenizer.
+/// `--model DIR|ID`: a Hugging Face model directory with its tokenizer, or a Hub id.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model directory (config.json, *.safetensors, tokenizer.json).", transform: { URL(fileURLWithPath: $0) })
-    var model: URL
+    @Option(name: .long, help: ArgumentHelp(modelHelp, valueName: "dir|id"))
+    var model: String
 
-    func loadTokenizer() throws -> Tokenizer { try Tokenizer(directory: model) }
+    /// The model's directory (for a Hub id, its snapshot in the Hugging Face cache, downloaded when missing).
+    func directory() throws -> URL { try ModelDirectory.locate(model) }
+
+    func loadTokenizer() throws -> Tokenizer { try Tokenizer(directory: directory()) }
 
     func load() throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
-        (try ModelDirectory.load(model), try loadTokenizer())
+        let directory = try directory()
+        return (try ModelDirectory.load(directory), try Tokenizer(directory: directory))
     }
 }
+
+/// The help of every option naming a model.
+let modelHelp = "Model directory (config.json, *.safetensors, tokenizer.json) or Hub id (owner/name[@revision]; "
+    + "from the Hugging Face cache, downloaded when missing)."
 
 /// `--text S` or `--file F`: the text a command works on.
 struct TextInput: ParsableArguments {

@@ -19,7 +19,7 @@ struct DPOCommand: ParsableCommand {
 
     private static let defaults = DPOConfig()
 
-    @Option(help: "The policy to train (typically the SFT model).") var model: String?
+    @Option(help: "The policy to train (typically the SFT model; directory or Hub id).") var model: String?
     @Option(help: "Train this LoRA adapter of --model further; the reference is --model with a frozen copy of it.") var adapter: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: help("sigmoid (DPO), ipo, hinge or robust.", default: defaults.loss)) var loss: DPOLossType?
@@ -68,7 +68,7 @@ struct KTOCommand: ParsableCommand {
 
     private static let defaults = KTOConfig()
 
-    @Option(help: "The policy to train (typically the SFT model).") var model: String?
+    @Option(help: "The policy to train (typically the SFT model; directory or Hub id).") var model: String?
     @Option(help: "Train this LoRA adapter of --model further; the reference is --model with a frozen copy of it.") var adapter: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: help("β.", default: defaults.beta)) var beta: Float?

@@ -19,11 +19,11 @@ struct EvalCommand: ParsableCommand {
 
     private static let defaults = EvalConfig()
 
-    @Option(help: "The tuned model.") var model: String
-    @Option(help: "The model it started from.") var baseline: String
-    @Option(help: "Reward model.") var reward: String
+    @Option(help: "The tuned model (directory or Hub id).") var model: String
+    @Option(help: "The model it started from (directory or Hub id).") var baseline: String
+    @Option(help: "Reward model (directory or Hub id).") var reward: String
     @Option(help: "Prompts (JSONL {\"prompt\"}).") var prompts: String
-    @Option(help: "Extra reward or classifier models to report (repeatable).") var classifier: [String] = []
+    @Option(help: "Extra reward or classifier models to report (directories or Hub ids; repeatable).") var classifier: [String] = []
     @Option(help: help("Longest response.", default: defaults.maxNewTokens)) var maxNewTokens: Int?
     @Option(help: help("Sampling temperature (0 = greedy).", default: defaults.temperature)) var temperature: Float?
     @Option(help: help("Responses per prompt and model when sampling.", default: defaults.samples)) var samples: Int?

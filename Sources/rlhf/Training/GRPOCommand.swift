@@ -25,11 +25,11 @@ struct GRPOCommand: ParsableCommand {
 
     private static let defaults = GRPOConfig()
 
-    @Option(help: "Starting policy (typically the SFT model).") var policy: String?
+    @Option(help: "Starting policy (typically the SFT model; directory or Hub id).") var policy: String?
     @Option(help: "Start from this LoRA adapter of --policy and train it further.") var adapter: String?
     @Option(help: "Prompts (JSONL {\"prompt\", ...}; every other column reaches the reward functions).") var prompts: String?
     @Option(help: "Output directory.") var out: String?
-    @Option(help: "Reward model directory (repeatable).") var reward: [String] = []
+    @Option(help: "Reward model, directory or Hub id (repeatable).") var reward: [String] = []
     @Option(help: "Built-in reward: contains, regex:PATTERN or length:N (repeatable).") var rewardFn: [String] = []
     @Option(help: "External reward program, run by /bin/sh (repeatable).") var rewardCmd: [String] = []
     @Option(parsing: .upToNextOption, help: "One weight per reward source, in the order --reward, --reward-fn, --reward-cmd (default: all 1).")

@@ -27,13 +27,14 @@ struct MergeCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let claim = try OutputDirectory(out, inputs: [model.model, adapter], overwrite: overwrite)
+        let modelDirectory = try model.directory()
+        let claim = try OutputDirectory(out, inputs: [modelDirectory, adapter], overwrite: overwrite)
         defer { withExtendedLifetime(claim) {} }
-        let base = try ModelDirectory.load(model.model)
+        let base = try ModelDirectory.load(modelDirectory)
         let adapters = try PEFTAdapter.load(from: adapter, onto: base)
         try adapters.merge()
         try ModelDirectory.save(base, to: out, dtype: dtype.value)
-        try ModelDirectory.copyTokenizerFiles(from: model.model, to: out)
+        try ModelDirectory.copyTokenizerFiles(from: modelDirectory, to: out)
         print("merged \(adapters.layers.count) rank-\(adapters.rank) adapters into \(out.path)")
     }
 }

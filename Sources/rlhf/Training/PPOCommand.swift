@@ -19,10 +19,10 @@ struct PPOCommand: ParsableCommand {
 
     private static let defaults = PPOConfig()
 
-    @Option(help: "Starting policy (typically the SFT model).") var policy: String?
+    @Option(help: "Starting policy (typically the SFT model; directory or Hub id).") var policy: String?
     @Option(help: "Start from this LoRA adapter of --policy (e.g. `rlhf sft --lora-rank`'s output) and train it further; the reference is --policy with a frozen copy of it.")
     var adapter: String?
-    @Option(help: "Reward model directory.") var reward: String?
+    @Option(help: "Reward model (directory or Hub id).") var reward: String?
     @Option(help: "Prompts (JSONL {\"prompt\"}).") var prompts: String?
     @Option(help: "Output directory.") var out: String?
     @Flag(inversion: .prefixedNo, help: help("Wrap prompts as user messages in the chat template.", default: defaults.chat)) var chat: Bool?

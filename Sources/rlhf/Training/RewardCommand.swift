@@ -30,7 +30,7 @@ struct RewardTrainCommand: ParsableCommand {
             transformers *ForSequenceClassification directory. The library call is RewardConfig.run.
             """)
 
-    @Option(help: "Model directory: the backbone, or a reward model to train further.") var model: String?
+    @Option(help: "Model directory or Hub id: the backbone, or a reward model to train further.") var model: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: help("pairwise or classifier.", default: RewardConfig().objective)) var objective: RewardConfig.Objective?
     @OptionGroup var dataset: DatasetFlags<RewardConfig>
@@ -70,8 +70,9 @@ struct RewardScoreCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let tokenizer = try model.loadTokenizer()
-        let rewardModel = try ModelDirectory.loadRewardModel(model.model)
+        let directory = try model.directory()
+        let tokenizer = try Tokenizer(directory: directory)
+        let rewardModel = try ModelDirectory.loadRewardModel(directory)
         let records = try JSONLines.records(data)
         let isPairs = records.first?.object["chosen"] != nil
         let score = { (prompt: String, completions: [String]) throws -> [Float] in

@@ -15,7 +15,7 @@ struct SFTCommand: ParsableCommand {
             adapter layout; `rlhf merge` folds them into the model). The library call is SFTConfig.run.
             """)
 
-    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String?
+    @Option(help: ArgumentHelp(modelHelp, valueName: "dir|id")) var model: String?
     @Option(help: "Output directory.") var out: String?
     @Flag(inversion: .prefixedNo, help: help("Pack training examples into --max-length sequences (attention crosses example boundaries).",
                                              default: SFTConfig().packing))

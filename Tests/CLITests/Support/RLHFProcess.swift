@@ -9,10 +9,12 @@ extension XCTestCase {
         return url
     }
 
-    func runRLHF(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs `rlhf arguments` to its end, with `environment` added to this process's.
+    func runRLHF(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent("rlhf")
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let (out, err) = (Pipe(), Pipe())
         process.standardOutput = out
         process.standardError = err
@@ -60,6 +62,7 @@ enum Fixture {
     static let models = tests.appendingPathComponent("ModelsTests/Fixtures")
     static let gpt2 = models.appendingPathComponent("tiny-gpt2").path
     static let gpt2Reward = models.appendingPathComponent("tiny-gpt2-reward").path
+    static let gpt2Directory = models.appendingPathComponent("tiny-gpt2")
     static let demonstrations = tests.appendingPathComponent("AlignmentTests/Fixtures/sft-sgd-step/data.jsonl").path
     static let pairs = tests.appendingPathComponent("AlignmentTests/Fixtures/reward-rule/pairs.jsonl").path
 }
