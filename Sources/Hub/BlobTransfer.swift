@@ -11,7 +11,8 @@ struct BlobTransfer {
     let client: HubClient
     let progress: (@Sendable (HubTransfer) -> Void)?
 
-    /// Dropped connections survived per attempt; each retry resumes where the last one stopped.
+    /// Dropped connections and transient answers (408, 429, 5xx) survived per attempt, waiting 0.5, 1, 2, 4, 8 s;
+    /// each retry resumes where the last one stopped.
     static let networkRetries = 5
     /// Whole downloads tried before a checksum mismatch is an error.
     static let checksumAttempts = 2
@@ -19,7 +20,9 @@ struct BlobTransfer {
     func run(verifyingCached: Bool) throws {
         let blob = cache.blob(id, etag: metadata.etag)
         if cache.exists(blob), !verifyingCached { return report(bytes: metadata.size ?? 0, finished: true, cached: true) }
-        let lock = try FileLock(cache.lock(id, etag: metadata.etag))
+        let lock = try FileLock(cache.lock(id, etag: metadata.etag)) {
+            FileHandle.standardError.write(Data("\(id.repository) \(file): waiting for another process downloading it\n".utf8))
+        }
         defer { lock.release() }
         if cache.exists(blob) {
             if try !verifyingCached || Checksum.matches(blob, etag: metadata.etag, size: metadata.size) {
@@ -37,7 +40,7 @@ struct BlobTransfer {
                 throw HubError.checksum("\(id) \(file): the bytes downloaded twice do not match the Hub's checksum \(metadata.etag)")
             }
         }
-        guard rename(partial.path, blob.path) == 0 else { throw HubError.cache("\(blob.path): cannot write (errno \(errno))") }
+        guard rename(partial.path, blob.path) == 0 else { throw HubError.cache("\(blob.path): cannot write (\(String(cString: strerror(errno))))") }
         report(bytes: metadata.size ?? 0, finished: true)
     }
 
@@ -68,6 +71,8 @@ struct BlobTransfer {
                 try retry(&retries, after: "the connection closed at byte \(written) of \(size)")
             } catch let error as URLError {
                 try retry(&retries, after: error.localizedDescription)
+            } catch let failure as HubClient.TransientFailure {
+                try retry(&retries, after: "\(failure.url) answered \(failure.status)")
             }
         }
     }
@@ -77,7 +82,7 @@ struct BlobTransfer {
         guard retries <= Self.networkRetries else {
             throw HubError.network("\(id) \(file): the download failed \(retries) times (\(failure)); run the command again to resume it")
         }
-        Thread.sleep(forTimeInterval: 0.2 * Double(retries))
+        Thread.sleep(forTimeInterval: min(0.5 * Double(1 << (retries - 1)), 8))
     }
 
     private func report(bytes: Int, finished: Bool, cached: Bool = false) {
@@ -85,21 +90,30 @@ struct BlobTransfer {
     }
 }
 
-/// An exclusive advisory lock on a file, compatible with huggingface_hub's (its `filelock` uses flock on Unix);
-/// the kernel drops it when the process ends, however it ends.
+/// An exclusive advisory lock on a file, as huggingface_hub's `filelock` takes it on Unix (flock), so the two tools
+/// also exclude each other where flock works (not on every network file system); the kernel drops it when the
+/// process ends, however it ends.
 final class FileLock {
     private var descriptor: Int32
 
-    init(_ url: URL) throws {
+    /// Waits for the lock, calling `waiting` once if another process holds it; with `wait` false, throws instead.
+    init(_ url: URL, wait: Bool = true, waiting: () -> Void = {}) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw HubError.cache("\(url.path): cannot open the lock file (errno \(errno))") }
+        descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o664)
+        guard descriptor >= 0 else { throw HubError.cache("\(url.path): cannot open the lock file (\(String(cString: strerror(errno))))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) != 0 else { return }
+        let code = errno
+        guard code == EWOULDBLOCK, wait else { throw failure(url, code) }
+        waiting()
         while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                close(descriptor)
-                throw HubError.cache("\(url.path): cannot lock (errno \(errno))")
-            }
+            let code = errno
+            guard code == EINTR else { throw failure(url, code) }
         }
+    }
+
+    private func failure(_ url: URL, _ code: Int32) -> HubError {
+        release()
+        return HubError.cache("\(url.path): cannot lock (\(String(cString: strerror(code))))")
     }
 
     func release() {

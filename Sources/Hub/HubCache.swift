@@ -14,14 +14,23 @@ public struct HubCache: Sendable {
     func folder(_ id: HubModelID) -> URL { root.appendingPathComponent(id.folderName) }
     func blob(_ id: HubModelID, etag: String) -> URL { folder(id).appendingPathComponent("blobs/\(etag)") }
     func lock(_ id: HubModelID, etag: String) -> URL { root.appendingPathComponent(".locks/\(id.folderName)/\(etag).lock") }
-    public func snapshot(_ id: HubModelID, commit: String) -> URL { folder(id).appendingPathComponent("snapshots/\(commit)") }
+    public func snapshot(_ id: HubModelID, commit: String) -> URL {
+        folder(id).appendingPathComponent("snapshots/\(commit)", isDirectory: true)
+    }
     private func ref(_ id: HubModelID) -> URL { folder(id).appendingPathComponent("refs/\(id.revision)") }
 
     /// The commit the cache holds for `id`'s revision: the revision itself when it is a commit with a snapshot,
     /// else what its ref names.
     public func commit(for id: HubModelID) -> String? {
         if id.revisionIsCommit { return exists(snapshot(id, commit: id.revision)) ? id.revision : nil }
-        return (try? String(contentsOf: ref(id), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return commitNamed(by: ref(id))
+    }
+
+    /// The commit a ref file names; nil for anything but a commit hash (a hand-edited or half-written ref).
+    func commitNamed(by ref: URL) -> String? {
+        (try? String(contentsOf: ref, encoding: .utf8)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
+            HubModelID.isCommit($0) ? $0 : nil
+        }
     }
 
     /// Records that `id`'s revision (a branch or tag) points to `commit`.

@@ -21,7 +21,7 @@ extension HubCache {
             let folder = root.appendingPathComponent(folderName)
             let refsFolder = folder.appendingPathComponent("refs")
             let refs = Dictionary(uniqueKeysWithValues: files(under: refsFolder).compactMap { name in
-                (try? String(contentsOf: refsFolder.appendingPathComponent(name), encoding: .utf8)).map { (name, $0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                commitNamed(by: refsFolder.appendingPathComponent(name)).map { (name, $0) }
             })
             var (bytes, incomplete) = (0, 0)
             for blob in try names(folder.appendingPathComponent("blobs")) {
@@ -40,10 +40,12 @@ extension HubCache {
     public func remove(_ id: HubModelID, revisionOnly: Bool) throws -> Int {
         let folder = self.folder(id)
         guard exists(folder) else { throw HubError.notFound("the cache \(root.path) holds no \(id.repository)") }
+        guard !isBeingDownloaded(id) else {
+            throw HubError.cache("\(id.repository) is being downloaded by another process: remove it when that is done")
+        }
         let before = try entries().first { $0.id == id.repository }?.bytes ?? 0
         guard revisionOnly else {
             try FileManager.default.removeItem(at: folder)
-            try? FileManager.default.removeItem(at: root.appendingPathComponent(".locks/\(id.folderName)"))
             return before
         }
         guard let commit = commit(for: id) else { throw HubError.notFound("the cache holds no revision \(id.revision) of \(id.repository)") }
@@ -56,14 +58,18 @@ extension HubCache {
             (try? FileManager.default.destinationOfSymbolicLink(atPath: folder.appendingPathComponent("snapshots/\(path)").path))?
                 .split(separator: "/").last.map(String.init)
         })
-        for blob in try names(folder.appendingPathComponent("blobs")) where !used.contains(blob) {
+        for blob in try names(folder.appendingPathComponent("blobs")) where !used.contains(blob) && !blob.hasSuffix(".incomplete") {
             try FileManager.default.removeItem(at: folder.appendingPathComponent("blobs/\(blob)"))
         }
         return before - (try entries().first { $0.id == id.repository }?.bytes ?? 0)
     }
 
-    private func commitNamed(by ref: URL) -> String? {
-        (try? String(contentsOf: ref, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// Whether another process holds one of the model's blob locks (the lock files stay: others may hold them).
+    private func isBeingDownloaded(_ id: HubModelID) -> Bool {
+        let locks = root.appendingPathComponent(".locks/\(id.folderName)")
+        return ((try? names(locks)) ?? []).contains { name in
+            (try? FileLock(locks.appendingPathComponent(name), wait: false)) == nil
+        }
     }
 
     private func names(_ directory: URL) throws -> [String] {

@@ -28,7 +28,7 @@ struct HubClient {
             let siblings: [Sibling]?
         }
         guard let info = try? JSONDecoder().decode(Info.self, from: response.body), let commit = info.sha, HubModelID.isCommit(commit) else {
-            throw HubError.network("\(url.absoluteString): not a model description the Hub would give")
+            throw HubError.network("\(display(url)): not a model description the Hub would give")
         }
         return (commit, (info.siblings ?? []).map(\.rfilename))
     }
@@ -39,22 +39,28 @@ struct HubClient {
         var commit = response.headers["x-repo-commit"]
         // Redirects within the Hub (a renamed repository, the resolve cache) lead to the answer; a redirect to
         // another host (an LFS file's CDN) is the answer itself, as huggingface_hub reads it.
-        for _ in 0..<5 {
+        for hop in 0... {
             guard response.isRedirect, let location = response.headers["location"],
                   let next = URL(string: location, relativeTo: url)?.absoluteURL, isHub(next) else { break }
+            guard hop < 20 else { throw HubError.network("\(display(url)): too many redirects") }
             url = next
             response = try send(request(url, method: "HEAD"), about: id, file: file)
             commit = response.headers["x-repo-commit"] ?? commit
         }
         let etag = (response.headers["x-linked-etag"] ?? response.headers["etag"])
             .map { $0.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
-        guard let etag, !etag.isEmpty, !etag.contains("/"), let commit else {
-            throw HubError.network("\(url.absoluteString): the Hub's answer lacks the file's ETag or commit")
+        // The ETag names a file in the cache: nothing but letters, digits, '-' and '_' may reach the file system.
+        guard let etag, !etag.isEmpty, etag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }), let commit else {
+            throw HubError.network("\(display(url)): the Hub's answer lacks the file's ETag or commit, or the ETag is not a plain name")
         }
         let location = response.isRedirect ? response.headers["location"].flatMap { URL(string: $0, relativeTo: url)?.absoluteURL } : url
-        return FileMetadata(commit: commit, etag: etag, size: (response.headers["x-linked-size"] ?? response.headers["content-length"]).flatMap { Int($0) },
-                            location: location ?? url)
+        // A redirect's own Content-Length is its (empty) body's, not the file's.
+        let size = response.headers["x-linked-size"] ?? (response.isRedirect ? nil : response.headers["content-length"])
+        return FileMetadata(commit: commit, etag: etag, size: size.flatMap { Int($0) }, location: location ?? url)
     }
+
+    /// An answer worth asking again for (408, 429, 5xx), as huggingface_hub retries them.
+    struct TransientFailure: Error { let status: Int; let url: String }
 
     /// GETs `url` (following redirects) from byte `offset` on, handing each chunk to `sink`; `restart` is called
     /// first when the answer starts at byte 0 instead (a server that ignores `Range`).
@@ -74,11 +80,14 @@ struct HubClient {
                 continue
             }
             if response.status == 416 { return }  // the range starts at the end: the partial file is whole (the checksum tells)
-            guard response.isSuccess else { throw HubError.network("\(url.absoluteString): the server answered \(response.status)") }
+            if response.status == 408 || response.status == 429 || response.status >= 500 {
+                throw TransientFailure(status: response.status, url: display(url))
+            }
+            guard response.isSuccess else { throw HubError.network("\(display(url)): the server answered \(response.status)") }
             if !started, response.status != 206 { try restart() }  // an empty file
             return
         }
-        throw HubError.network("\(url.absoluteString): too many redirects")
+        throw HubError.network("\(display(url)): too many redirects")
     }
 
     private func endpoint(_ path: String) -> URL { URL(string: settings.endpoint.absoluteString + "/" + path)! }
@@ -90,8 +99,12 @@ struct HubClient {
     }
 
     private func isHub(_ url: URL) -> Bool {
-        url.scheme == settings.endpoint.scheme && url.host == settings.endpoint.host && url.port == settings.endpoint.port
+        let port = { (url: URL) in url.port ?? (url.scheme == "https" ? 443 : 80) }
+        return url.scheme == settings.endpoint.scheme && url.host == settings.endpoint.host && port(url) == port(settings.endpoint)
     }
+
+    /// A URL for messages: a CDN's signed query left out.
+    private func display(_ url: URL) -> String { url.absoluteString.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "" }
 
     /// The token goes to the Hub's own host only, never to a CDN it redirects to.
     private func request(_ url: URL, method: String = "GET") -> URLRequest {
@@ -106,13 +119,21 @@ struct HubClient {
 
     /// Sends a request to the Hub's API, turning its refusals into errors that say what to do.
     private func send(_ request: URLRequest, about id: HubModelID, file: String? = nil) throws -> HTTPExchange.Response {
-        let response: HTTPExchange.Response
-        do { response = try HTTPExchange.send(request) } catch {
-            throw HubError.network("cannot reach \(settings.endpoint.absoluteString) for \(id) (\(error.localizedDescription)); "
-                                   + "with HF_HUB_OFFLINE=1 only the cache is used")
+        var attempt = 0
+        while true {
+            attempt += 1
+            let response: HTTPExchange.Response
+            do { response = try HTTPExchange.send(request) } catch {
+                throw HubError.network("cannot reach \(settings.endpoint.absoluteString) for \(id) (\(error.localizedDescription)); "
+                                       + "with HF_HUB_OFFLINE=1 only the cache is used")
+            }
+            if [408, 429].contains(response.status) || response.status >= 500, attempt < 3 {
+                Thread.sleep(forTimeInterval: Double(attempt))
+                continue
+            }
+            guard response.isSuccess || response.isRedirect else { throw refusal(response, id: id, file: file) }
+            return response
         }
-        guard response.isSuccess || response.isRedirect else { throw refusal(response, id: id, file: file) }
-        return response
     }
 
     private func refusal(_ response: HTTPExchange.Response, id: HubModelID, file: String?) -> HubError {

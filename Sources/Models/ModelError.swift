@@ -9,6 +9,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case generation(String)
     /// An output directory the job may not write to.
     case output(String)
+    /// A model argument that is no directory, nor a Hub model the cache or the Hub could give.
+    case notFound(String)
 
     public var description: String {
         switch self {
@@ -16,7 +18,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .invalidConfig(let path, let detail): return "\(path): invalid config: \(detail)"
         case .checkpoint(let path, let detail): return "\(path): \(detail)"
         case .generation(let detail): return "generation: \(detail)"
-        case .output(let detail): return detail
+        case .output(let detail), .notFound(let detail): return detail
         }
     }
 }

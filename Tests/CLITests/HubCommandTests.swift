@@ -27,7 +27,7 @@ final class HubCommandTests: XCTestCase {
     private var blobs: URL { root.appendingPathComponent("cache/models--tiny--gpt2/blobs") }
 
     func testTwoDownloadsAtOnceBothSucceedAndLeaveOneCopy() throws {
-        hub.slowDown(0.02)  // about 0.8 s for the weights, so that the second process arrives while the first writes
+        hub.holdFirstDownload(of: "model.safetensors")  // until the second process has asked for the same file
         let processes = try (0..<2).map { _ in
             let process = Process()
             process.executableURL = productsDirectory.appendingPathComponent("rlhf")
@@ -47,6 +47,7 @@ final class HubCommandTests: XCTestCase {
         }
         let commit = try MockHub.Repository(directory: Fixture.gpt2Directory).commit
         XCTAssertEqual(printed, Array(repeating: root.appendingPathComponent("cache/models--tiny--gpt2/snapshots/\(commit)").path, count: 2))
+        XCTAssertTrue(hub.heldDownloadOverlapped, "both processes wanted the weights at once")
         XCTAssertEqual(hub.requests.filter { $0.path.hasPrefix("/lfs/") }.count, 1, "the second process waited for the first's blob")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: blobs.path).filter { $0.hasSuffix(".incomplete") }, [])
         XCTAssertEqual(try Data(contentsOf: blobs.appendingPathComponent(MockHub.sha256(data))), try data)

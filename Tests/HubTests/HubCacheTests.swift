@@ -8,10 +8,12 @@ final class HubCacheTests: HubTestCase {
         XCTAssertEqual(HubModelID(parsing: "Qwen/Qwen2.5-0.5B-Instruct"), HubModelID(owner: "Qwen", name: "Qwen2.5-0.5B-Instruct"))
         XCTAssertEqual(HubModelID(parsing: "a/b@refs/pr/1")?.revision, "refs/pr/1")
         XCTAssertEqual(HubModelID(parsing: "a/b@v1.0")?.description, "a/b@v1.0")
-        for text in ["gpt2", "a/b/c", "/abs/path", "./a", "a/", "a--b/c", "a/b..c", "-a/b", "a/b.", "a/b@", "a/b@../x", "a b/c", "ä/b",
-                     String(repeating: "x", count: 60) + "/" + String(repeating: "y", count: 40)] {
+        XCTAssertNotNil(HubModelID(parsing: String(repeating: "x", count: 96) + "/" + String(repeating: "y", count: 96)))
+        for text in ["gpt2", "a/b/c", "/abs/path", "./a", "a/", "a--b/c", "a/b..c", "-a/b", "a/b.", "a/b.git", "a/b@", "a/b@../x",
+                     "a/b@x/", "a/b@a//b", "a/b@./x", "a/b@x/..", "a b/c", "ä/b", String(repeating: "x", count: 97) + "/y"] {
             XCTAssertNil(HubModelID(parsing: text), text)
         }
+        XCTAssertNil(HubModelID(owner: "a", name: "b")?.at(revision: "../../x"))
     }
 
     func testSettingsComeFromHuggingFaceHubsVariables() throws {
@@ -43,7 +45,7 @@ final class HubCacheTests: HubTestCase {
 
     func testListingAndRemovingModels() throws {
         try store().download(model)
-        try store(token: MockHub.token).download(HubModelID(owner: "tiny", name: "gated"), include: ["*.json"])
+        try store(token: MockHub.token).download(HubModelID(owner: "tiny", name: "gated")!, include: ["*.json"])
         let entries = try store().cache.entries()
         XCTAssertEqual(entries.map(\.id), ["tiny/gated", "tiny/gpt2"])
         let gpt2 = try XCTUnwrap(entries.last)
@@ -52,13 +54,35 @@ final class HubCacheTests: HubTestCase {
         XCTAssertEqual(gpt2.bytes, try repository.files.values.reduce(0) { $0 + $1.count })
         XCTAssertEqual(gpt2.incompleteBytes, 0)
 
-        XCTAssertEqual(try store().cache.remove(HubModelID(owner: "tiny", name: "gated"), revisionOnly: false), entries[0].bytes)
+        XCTAssertEqual(try store().cache.remove(HubModelID(owner: "tiny", name: "gated")!, revisionOnly: false), entries[0].bytes)
         XCTAssertEqual(try store().cache.entries().map(\.id), ["tiny/gpt2"])
         XCTAssertEqual(try store().cache.remove(model, revisionOnly: true), gpt2.bytes)
         let emptied = try XCTUnwrap(try store().cache.entries().first)
         XCTAssertEqual([emptied.bytes, emptied.snapshots.count, emptied.refs.count], [0, 0, 0])
         XCTAssertThrowsHubError(try store().cache.remove(model, revisionOnly: true), containing: ["no revision main"])
-        XCTAssertThrowsHubError(try store().cache.remove(HubModelID(owner: "x", name: "y"), revisionOnly: false), containing: ["holds no x/y"])
+        XCTAssertThrowsHubError(try store().cache.remove(HubModelID(owner: "x", name: "y")!, revisionOnly: false), containing: ["holds no x/y"])
+    }
+
+    func testARefThatNamesNoCommitIsNoRevision() throws {
+        let snapshot = try store().download(model)
+        let ref = cacheRoot.appendingPathComponent("models--tiny--gpt2/refs/main")
+        try Data().write(to: ref)
+        XCTAssertNil(store().cache.commit(for: model))
+        XCTAssertThrowsHubError(try store().cache.remove(model, revisionOnly: true), containing: ["no revision main"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: snapshot.appendingPathComponent("model.safetensors").path), "nothing was removed")
+        XCTAssertEqual(try store().model(model), snapshot, "online, the ref is written again")
+        XCTAssertEqual(try Data(contentsOf: ref), Data(try repository.commit.utf8))
+    }
+
+    func testAModelBeingDownloadedIsNotRemoved() throws {
+        try store().download(model)
+        let lock = cacheRoot.appendingPathComponent(".locks/models--tiny--gpt2/\(try blob("config.json").lastPathComponent).lock")
+        let descriptor = open(lock.path, O_RDWR)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        XCTAssertEqual(flock(descriptor, LOCK_EX | LOCK_NB), 0)
+        XCTAssertThrowsHubError(try store().cache.remove(model, revisionOnly: false), containing: ["being downloaded by another process"])
+        close(descriptor)
+        XCTAssertGreaterThan(try store().cache.remove(model, revisionOnly: false), 0)
     }
 
     func testAShardedModelNeedsEveryShardItsIndexNames() throws {

@@ -37,12 +37,49 @@ final class HubDownloadTests: HubTestCase {
         let gets = cdnRequests()
         XCTAssertEqual(gets.count, 3)
         XCTAssertNil(gets[0].headers["range"])
+        // The mock sends half of what is asked and closes: each retry asks from exactly where the last one stopped.
         let size = try XCTUnwrap(try repository.files["model.safetensors"]).count
-        for (retry, previous) in zip(gets.dropFirst(), [0, size / 2]) {
-            let start = try XCTUnwrap(retry.headers["range"].flatMap { Int($0.dropFirst("bytes=".count).dropLast()) })
-            XCTAssertGreaterThan(start, previous, "each retry starts after the bytes already written")
-        }
+        let first = size / 2
+        XCTAssertEqual(gets.dropFirst().map { $0.headers["range"] }, ["bytes=\(first)-", "bytes=\(first + (size - first) / 2)-"])
         XCTAssertEqual(try Data(contentsOf: blob("model.safetensors")), try repository.files["model.safetensors"])
+    }
+
+    func testAServerIgnoringRangesAndTransientErrorsAreSurvived() throws {
+        hub.ignoreRanges()
+        hub.drop("model.safetensors")
+        hub.fail("tokenizer.json", status: 503)
+        try store().download(model)
+        XCTAssertEqual(cdnRequests().count, 2)
+        XCTAssertNotNil(cdnRequests()[1].headers["range"], "the retry asked for the rest; the server sent it all, the file restarted")
+        XCTAssertEqual(try Data(contentsOf: blob("model.safetensors")), try repository.files["model.safetensors"])
+        XCTAssertEqual(hub.requests.filter { $0.method == "GET" && $0.path.hasSuffix("/tokenizer.json") }.map(\.path),
+                       Array(repeating: "/api/resolve-cache/models/tiny/gpt2/\(try repository.commit)/tokenizer.json", count: 2),
+                       "where HEAD's redirect led: a 503, then the bytes")
+        XCTAssertEqual(try Data(contentsOf: blob("tokenizer.json")), try repository.files["tokenizer.json"])
+    }
+
+    func testFileNamesThatLeaveTheSnapshotAreRefused() throws {
+        var repository = try repository
+        repository.files["../../evil.json"] = Data("{}".utf8)
+        let evil = try MockHub(["tiny/evil": repository])
+        defer { evil.stop() }
+        let store = HubStore(settings: HubSettings(cache: cacheRoot, endpoint: evil.endpoint))
+        let id = HubModelID(owner: "tiny", name: "evil")!
+        XCTAssertThrowsHubError(try store.download(id, include: ["*", "*/*", "*/*/*"]), containing: ["tiny/evil", "../../evil.json"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cacheRoot.appendingPathComponent("models--tiny--evil/evil.json").path))
+        XCTAssertEqual(ModelSnapshot.missingFiles(in: try store.model(id)), [], "the model's own files are fine by default")
+    }
+
+    func testAShardedModelFetchesTheShardsItsIndexNamesOnly() throws {
+        let sharded = Self.fixture.deletingLastPathComponent().appendingPathComponent("tiny-llama3-bf16-sharded")
+        var repository = try MockHub.Repository(directory: sharded)
+        repository.files["consolidated.safetensors"] = Data(count: 4096)
+        let hub = try MockHub(["tiny/llama": repository])
+        defer { hub.stop() }
+        let snapshot = try HubStore(settings: HubSettings(cache: cacheRoot, endpoint: hub.endpoint)).model(HubModelID(owner: "tiny", name: "llama")!)
+        let names = try FileManager.default.contentsOfDirectory(atPath: snapshot.path).sorted()
+        XCTAssertEqual(names.filter { $0.hasSuffix(".safetensors") }, (1...3).map { "model-0000\($0)-of-00003.safetensors" })
+        for name in names { XCTAssertEqual(try Data(contentsOf: snapshot.appendingPathComponent(name)), repository.files[name], name) }
     }
 
     func testAPartialFileOfAKilledRunIsResumed() throws {
@@ -81,7 +118,7 @@ final class HubDownloadTests: HubTestCase {
     }
 
     func testAGatedModelNeedsAnAcceptedToken() throws {
-        let gated = HubModelID(owner: "tiny", name: "gated")
+        let gated = HubModelID(owner: "tiny", name: "gated")!
         XCTAssertThrowsHubError(try store().download(gated), containing: ["tiny/gated is gated", "HF_TOKEN"])
         XCTAssertThrowsHubError(try store(token: "hf_wrong").download(gated), containing: ["tiny/gated", "refused this token"])
         let snapshot = try store(token: MockHub.token).model(gated)
@@ -103,8 +140,8 @@ final class HubDownloadTests: HubTestCase {
     }
 
     func testUnknownModelsRevisionsAndPatternsAreOneLineErrors() throws {
-        XCTAssertThrowsHubError(try store().download(HubModelID(owner: "tiny", name: "missing")), containing: ["tiny/missing", "no such model"])
-        XCTAssertThrowsHubError(try store().download(model.at(revision: "v9")), containing: ["tiny/gpt2", "no revision v9"])
+        XCTAssertThrowsHubError(try store().download(HubModelID(owner: "tiny", name: "missing")!), containing: ["tiny/missing", "no such model"])
+        XCTAssertThrowsHubError(try store().download(model.at(revision: "v9")!), containing: ["tiny/gpt2", "no revision v9"])
         XCTAssertThrowsHubError(try store().download(model, include: ["*.bin"]), containing: ["tiny/gpt2", "no files matching *.bin"])
         hub.stop()
         XCTAssertThrowsHubError(try store().download(model), containing: ["cannot reach", "HF_HUB_OFFLINE"])
@@ -112,13 +149,13 @@ final class HubDownloadTests: HubTestCase {
 
     func testIncludePatternsAndPinnedCommits() throws {
         let commit = try repository.commit
-        let snapshot = try store().download(model.at(revision: commit), include: ["*.json"])
+        let snapshot = try store().download(model.at(revision: commit)!, include: ["*.json"])
         let names = try FileManager.default.contentsOfDirectory(atPath: snapshot.path).sorted()
         XCTAssertEqual(names, ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: cacheRoot.appendingPathComponent("models--tiny--gpt2/refs/main").path),
                        "a commit is no ref")
         XCTAssertEqual(ModelSnapshot.missingFiles(in: snapshot), ["model.safetensors"])
-        XCTAssertEqual(try store().model(model.at(revision: commit)), snapshot)
+        XCTAssertEqual(try store().model(model.at(revision: commit)!), snapshot)
         XCTAssertEqual(ModelSnapshot.missingFiles(in: snapshot), [])
     }
 }

@@ -7,7 +7,7 @@ import XCTest
 class HubTestCase: XCTestCase {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("ModelsTests/Fixtures/tiny-gpt2")
-    let model = HubModelID(owner: "tiny", name: "gpt2")
+    let model = HubModelID(owner: "tiny", name: "gpt2")!
     var hub: MockHub!
     var cacheRoot: URL!
 

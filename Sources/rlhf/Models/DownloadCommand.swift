@@ -20,14 +20,14 @@ struct DownloadCommand: ParsableCommand {
     @Option(help: "Branch, tag or commit (default: main).")
     var revision: String?
 
-    @Option(help: ArgumentHelp("Only files matching this shell pattern (repeatable; default: \(HubStore.modelPatterns.joined(separator: " "))).",
+    @Option(help: ArgumentHelp("Only files matching this shell pattern, `*` not crossing `/` (repeatable; default: what a model "
+                               + "directory needs: \(HubStore.modelPatterns.joined(separator: " ")) and the weights the index names).",
                                valueName: "glob"))
     var include: [String] = []
 
     func run() throws {
         let model = try hubID(id, revision: revision)
-        let snapshot = try HubStore(progress: HubProgressPrinter().handler)
-            .download(model, include: include.isEmpty ? HubStore.modelPatterns : include)
+        let snapshot = try HubStore(progress: HubProgressPrinter().handler).download(model, include: include.isEmpty ? nil : include)
         print(snapshot.path)
     }
 }
@@ -37,5 +37,6 @@ func hubID(_ text: String, revision: String?) throws -> HubModelID {
     guard let id = HubModelID(parsing: text) else { throw ValidationError("\(text): not a Hub id (owner/name, optionally @revision)") }
     guard let revision else { return id }
     guard !text.contains("@") else { throw ValidationError("give the revision either after @ or with --revision, not both") }
-    return id.at(revision: revision)
+    guard let pinned = id.at(revision: revision) else { throw ValidationError("\(revision): not a branch, tag or commit name") }
+    return pinned
 }

@@ -41,6 +41,10 @@ public final class MockHub: @unchecked Sendable {
     private var drops: [String: Int] = [:]
     private var corruptions: [String: Int] = [:]
     private var chunkDelay: TimeInterval = 0
+    private var ignoringRanges = false
+    private var failures: [String: (status: Int, times: Int)] = [:]
+    private var held: String?
+    private var stopped = false
     private let listener: Int32
 
     public init(_ repositories: [String: Repository]) throws {
@@ -67,6 +71,11 @@ public final class MockHub: @unchecked Sendable {
     deinit { stop() }
 
     public func stop() {
+        let first = locked { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
@@ -80,6 +89,15 @@ public final class MockHub: @unchecked Sendable {
     public func corrupt(_ file: String, times: Int = 1) { locked { corruptions[file] = times } }
     /// A pause after every 16 KiB sent, so that downloads overlap.
     public func slowDown(_ delay: TimeInterval) { locked { chunkDelay = delay } }
+    /// Answers GETs with the whole file (200) whatever their `Range`.
+    public func ignoreRanges() { locked { ignoringRanges = true } }
+    /// The next `times` GETs of `file`'s bytes are answered with `status` and no bytes.
+    public func fail(_ file: String, status: Int, times: Int = 1) { locked { failures[file] = (status, times) } }
+    /// The first GET of `file`'s bytes waits (up to 20 s) until the Hub has had two HEADs for it, so that a second
+    /// client is known to ask while the first downloads; `heldDownloadOverlapped` tells whether it came.
+    public func holdFirstDownload(of file: String) { locked { held = file } }
+    public var heldDownloadOverlapped: Bool { locked { overlapped } }
+    private var overlapped = false
 
     public static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
@@ -88,6 +106,27 @@ public final class MockHub: @unchecked Sendable {
     }
 
     static func isLFS(_ file: String) -> Bool { file.hasSuffix(".safetensors") }
+
+    private static func takeFailure(_ file: String, from failures: inout [String: (status: Int, times: Int)]) -> Int? {
+        guard let failure = failures[file], failure.times > 0 else { return nil }
+        failures[file] = (failure.status, failure.times - 1)
+        return failure.status
+    }
+
+    private func waitIfHeld(_ file: String) {
+        let isHeld = locked { () -> Bool in
+            guard held == file else { return false }
+            held = nil
+            return true
+        }
+        guard isHeld else { return }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let heads = requests.filter { $0.method == "HEAD" && $0.path.hasSuffix("/\(file)") }.count
+            if heads >= 2 { return locked { overlapped = true } }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
 
     private static func take(_ file: String, from faults: inout [String: Int]) -> Bool {
         guard let left = faults[file], left > 0 else { return false }
@@ -138,8 +177,8 @@ public final class MockHub: @unchecked Sendable {
     }
 
     private func respond(to request: Request, on connection: Int32) {
-        let path = request.path.removingPercentEncoding ?? request.path
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let parts = request.path.split(separator: "?")[0].split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.removingPercentEncoding ?? String($0) }
         // /api/models/OWNER/NAME/revision/REV
         if parts.count == 7, parts[1] == "api", parts[2] == "models", parts[5] == "revision" {
             let name = "\(parts[3])/\(parts[4])"
@@ -160,6 +199,15 @@ public final class MockHub: @unchecked Sendable {
                 return reply(connection, 302, ["Location": "http://localhost:\(port)/lfs/\(Self.sha256(data))", "X-Repo-Commit": repository.commit,
                                               "X-Linked-Etag": "\"\(Self.sha256(data))\"", "X-Linked-Size": "\(data.count)"])
             }
+            // As the Hub does: a relative redirect to its resolve cache, which answers with the ETag.
+            return reply(connection, 307, ["Location": "/api/resolve-cache/models/\(name)/\(repository.commit)/\(file)", "X-Repo-Commit": repository.commit])
+        }
+        // /api/resolve-cache/models/OWNER/NAME/COMMIT/FILE...
+        if parts.count >= 8, parts[1] == "api", parts[2] == "resolve-cache" {
+            let name = "\(parts[4])/\(parts[5])"
+            guard let repository = authorize(name, request, on: connection) else { return }
+            let file = parts[7...].joined(separator: "/")
+            guard let data = repository.files[file] else { return reply(connection, 404, ["X-Error-Code": "EntryNotFound"]) }
             return sendFile(file, data, request, on: connection, headers: ["ETag": "\"\(Self.gitSHA1(data))\"", "X-Repo-Commit": repository.commit])
         }
         // /lfs/SHA256, the CDN
@@ -187,10 +235,14 @@ public final class MockHub: @unchecked Sendable {
     }
 
     private func sendFile(_ file: String, _ data: Data, _ request: Request, on connection: Int32, headers: [String: String]) {
+        if request.method == "GET" { waitIfHeld(file) }
+        if request.method == "GET", let failure = locked({ Self.takeFailure(file, from: &failures) }) {
+            return reply(connection, failure, [:])
+        }
         var headers = headers
         var status = 200
         var body = data
-        if let range = request.headers["range"], range.hasPrefix("bytes="), range.hasSuffix("-"),
+        if let range = request.headers["range"], !locked({ ignoringRanges }), range.hasPrefix("bytes="), range.hasSuffix("-"),
            let start = Int(range.dropFirst("bytes=".count).dropLast()) {
             guard start < data.count else { return reply(connection, 416, ["Content-Range": "bytes */\(data.count)"]) }
             status = 206
