@@ -1,12 +1,15 @@
 import Foundation
 import Tokenizer
 
-/// A preference: for `prompt`, `chosen` is better than `rejected` (by `margin`, 0 when not given).
+/// A preference: for `prompt`, `chosen` is better than `rejected` (by `margin`, 0 when not given), with probability
+/// `preference` (1 for a hard label; an AI labeler's soft label, e.g. 0.8, otherwise).
 public struct PreferencePair: Sendable, Equatable {
     public var prompt: String
     public var chosen: String
     public var rejected: String
     public var margin: Double
+    /// P(chosen is better than rejected), in [0, 1].
+    public var preference: Double = 1
     /// TRL's conversational rows keep their messages, rendered with the chat template when tokenized; `prompt`,
     /// `chosen` and `rejected` then hold the messages' contents joined, for display.
     public var messages: Messages?
@@ -17,11 +20,11 @@ public struct PreferencePair: Sendable, Equatable {
         public var rejected: [ChatMessage]
     }
 
-    public init(prompt: String, chosen: String, rejected: String, margin: Double = 0) {
-        (self.prompt, self.chosen, self.rejected, self.margin) = (prompt, chosen, rejected, margin)
+    public init(prompt: String, chosen: String, rejected: String, margin: Double = 0, preference: Double = 1) {
+        (self.prompt, self.chosen, self.rejected, self.margin, self.preference) = (prompt, chosen, rejected, margin, preference)
     }
 
-    /// TRL's preference formats: `{"prompt", "chosen", "rejected", "margin"?}` with text (as `rlhf feedback export`
+    /// TRL's preference formats: `{"prompt", "chosen", "rejected", "margin"?, "preference"?}` with text (as `rlhf feedback export`
     /// writes them) or with lists of `{"role", "content"}` messages (conversational: the prompt's turns, then the
     /// replies'), or HH-RLHF `{"chosen", "rejected"}` full transcripts (the prompt is their common prefix, cut after
     /// the last "\n\nAssistant:" in it, so the completions start at the assistant's final turn). A bad line fails
@@ -34,24 +37,34 @@ public struct PreferencePair: Sendable, Equatable {
             case let number as NSNumber: margin = number.doubleValue
             default: throw record.error("field \"margin\" must be a number")
             }
-            if record.object["chosen"] is [Any] || record.object["prompt"] is [Any] {
-                let messages = Messages(prompt: try record.messages("prompt"), chosen: try record.messages("chosen"),
-                                        rejected: try record.messages("rejected"))
-                guard messages.chosen != messages.rejected else { throw record.error("\"chosen\" and \"rejected\" are the same") }
-                let text = { (list: [ChatMessage]) in list.map(\.content).joined(separator: "\n") }
-                var pair = PreferencePair(prompt: text(messages.prompt), chosen: text(messages.chosen), rejected: text(messages.rejected),
-                                          margin: margin)
-                pair.messages = messages
-                return pair
+            var pair = try pair(record, margin: margin)
+            switch record.object["preference"] {
+            case nil, is NSNull: break
+            case let number as NSNumber where (0...1).contains(number.doubleValue): pair.preference = number.doubleValue
+            default: throw record.error("field \"preference\" must be a probability, a number from 0 to 1")
             }
-            let chosen = try record.string("chosen"), rejected = try record.string("rejected")
-            if record.object["prompt"] != nil {
-                return PreferencePair(prompt: try record.string("prompt", allowEmpty: true), chosen: chosen, rejected: rejected,
-                                      margin: margin)
-            }
-            let (prompt, a, b) = try splitTranscripts(chosen, rejected, record: record)
-            return PreferencePair(prompt: prompt, chosen: a, rejected: b, margin: margin)
+            return pair
         }
+    }
+
+    private static func pair(_ record: Record, margin: Double) throws -> PreferencePair {
+        if record.object["chosen"] is [Any] || record.object["prompt"] is [Any] {
+            let messages = Messages(prompt: try record.messages("prompt"), chosen: try record.messages("chosen"),
+                                    rejected: try record.messages("rejected"))
+            guard messages.chosen != messages.rejected else { throw record.error("\"chosen\" and \"rejected\" are the same") }
+            let text = { (list: [ChatMessage]) in list.map(\.content).joined(separator: "\n") }
+            var pair = PreferencePair(prompt: text(messages.prompt), chosen: text(messages.chosen), rejected: text(messages.rejected),
+                                      margin: margin)
+            pair.messages = messages
+            return pair
+        }
+        let chosen = try record.string("chosen"), rejected = try record.string("rejected")
+        if record.object["prompt"] != nil {
+            return PreferencePair(prompt: try record.string("prompt", allowEmpty: true), chosen: chosen, rejected: rejected,
+                                  margin: margin)
+        }
+        let (prompt, a, b) = try splitTranscripts(chosen, rejected, record: record)
+        return PreferencePair(prompt: prompt, chosen: a, rejected: b, margin: margin)
     }
 
     static func splitTranscripts(_ chosen: String, _ rejected: String, record: Record) throws -> (String, String, String) {
@@ -70,7 +83,7 @@ public struct PreferencePair: Sendable, Equatable {
     public func tokenized(with tokenizer: Tokenizer) throws -> TokenizedPreference {
         guard let messages else {
             return TokenizedPreference(prompt: tokenizer.encode(prompt), chosen: try tokenizer.encodeCompletion(chosen),
-                                       rejected: try tokenizer.encodeCompletion(rejected), margin: margin)
+                                       rejected: try tokenizer.encodeCompletion(rejected), margin: margin, preference: preference)
         }
         let render = { (turns: [ChatMessage], generationPrompt: Bool) in
             tokenizer.encode(try tokenizer.applyChatTemplate(turns, addGenerationPrompt: generationPrompt), addSpecialTokens: false)
@@ -84,7 +97,7 @@ public struct PreferencePair: Sendable, Equatable {
             return Array(whole.dropFirst(prompt.count))
         }
         return TokenizedPreference(prompt: prompt, chosen: try completion(messages.chosen), rejected: try completion(messages.rejected),
-                                   margin: margin)
+                                   margin: margin, preference: preference)
     }
 }
 
@@ -94,9 +107,11 @@ public struct TokenizedPreference: Sendable, Equatable {
     public var chosen: [Int]
     public var rejected: [Int]
     public var margin: Double
+    /// P(chosen is better than rejected): 1 for a hard label.
+    public var preference: Double
 
-    public init(prompt: [Int], chosen: [Int], rejected: [Int], margin: Double = 0) {
-        (self.prompt, self.chosen, self.rejected, self.margin) = (prompt, chosen, rejected, margin)
+    public init(prompt: [Int], chosen: [Int], rejected: [Int], margin: Double = 0, preference: Double = 1) {
+        (self.prompt, self.chosen, self.rejected, self.margin, self.preference) = (prompt, chosen, rejected, margin, preference)
     }
 
     /// Tokens a preference model reads: the prompt with each completion.
@@ -107,7 +122,8 @@ public struct TokenizedPreference: Sendable, Equatable {
     public func truncated(to maxLength: Int) -> TokenizedPreference? {
         guard prompt.count < maxLength else { return nil }
         let room = maxLength - prompt.count
-        return TokenizedPreference(prompt: prompt, chosen: Array(chosen.prefix(room)), rejected: Array(rejected.prefix(room)), margin: margin)
+        return TokenizedPreference(prompt: prompt, chosen: Array(chosen.prefix(room)), rejected: Array(rejected.prefix(room)), margin: margin,
+                                   preference: preference)
     }
 }
 

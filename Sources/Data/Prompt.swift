@@ -34,4 +34,19 @@ public struct CompletionSet: Codable, Sendable, Equatable {
     public init(id: String, prompt: String, completions: [String]) {
         (self.id, self.prompt, self.completions) = (id, prompt, completions)
     }
+
+    /// Reads `{"prompt", "completions": [...], "id"?}` lines, each with two or more completions (`file:line` errors).
+    public static func load(_ url: URL) throws -> [CompletionSet] {
+        let prompts = try PromptRecord.load(url)
+        return try zip(JSONLines.records(url), prompts).map { record, prompt in
+            guard let completions = record.object["completions"] as? [Any], completions.count >= 2 else {
+                throw record.error("field \"completions\" must be a list of two or more strings")
+            }
+            let texts = try completions.map { value -> String in
+                guard let text = value as? String else { throw record.error("field \"completions\" must hold strings only") }
+                return text
+            }
+            return CompletionSet(id: prompt.id, prompt: prompt.prompt, completions: texts)
+        }
+    }
 }

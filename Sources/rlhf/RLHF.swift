@@ -8,7 +8,7 @@ struct RLHF: ParsableCommand {
         version: RLHFVersion.current,
         subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ChatCommand.self,
                       CompleteCommand.self, ConvertCommand.self, DownloadCommand.self, CacheCommand.self, TokenizerCommand.self, PretrainCommand.self,
-                      SFTCommand.self, MergeCommand.self, RewardCommand.self, PPOCommand.self, GRPOCommand.self, DPOCommand.self, KTOCommand.self,
+                      SFTCommand.self, MergeCommand.self, RewardCommand.self, PPOCommand.self, GRPOCommand.self, DPOCommand.self, KTOCommand.self, ConstitutionCommand.self,
                       EvalCommand.self,
                       ServeCommand.self, FeedbackCommand.self, DemoCommand.self, Bench.self]
     )

@@ -39,6 +39,36 @@ final class RewardTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1e-4)
     }
 
+    /// Soft labels (an AI labeler's probabilities): one SGD step of binary cross-entropy on σ(r_chosen − r_rejected −
+    /// margin) against each pair's `preference` gives PyTorch's loss within 1e-5 and its weights within 1e-5
+    /// (scripts/fixtures/make_reward_fixtures.py --only soft).
+    func testSoftLabelsMatchAPyTorchStep() throws {
+        let fixture = Self.here.appendingPathComponent("Fixtures/reward-soft-step")
+        let directory = Self.models.appendingPathComponent("tiny-qwen2-reward")
+        let tokenizer = try Tokenizer(directory: directory)
+        let model = try ModelDirectory.loadRewardModel(directory)
+        let pairs = try PreferencePair.load(fixture.appendingPathComponent("pairs.jsonl"))
+        XCTAssertEqual(pairs.map(\.preference), [0.9, 0.6, 1.0, 0.5])
+        let groups = try RewardGroup.groups(pairs, tokenizer: tokenizer, maxLength: 512)
+        var config = TrainingConfig(learningRate: 0.1)
+        (config.steps, config.batchSize, config.optimizer, config.schedule, config.maxGradNorm, config.shuffle) = (1, 8, .sgd, .constant, 0, false)
+        let trainer = RewardTrainer(model: model, train: groups, eval: [], padID: tokenizer.padTokenID!, config: config, tokenizerDirectory: nil)
+        var loss: Double?
+        try train(trainer, config, output: try temporaryDirectory(), totalSteps: 1) { event in
+            if case .stepEnded(_, _, let metrics) = event { loss = metrics["loss"] }
+            return true
+        }
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.appendingPathComponent("meta.json"))) as! [String: Any]
+        XCTAssertEqual(try XCTUnwrap(loss), meta["loss"] as! Double, accuracy: 1e-5)
+        let expected = try SafetensorsFile(contentsOf: fixture.appendingPathComponent("expected.safetensors"))
+        var worst: Float = 0
+        for (name, parameter) in model.namedParameters {
+            worst = max(worst, zip(parameter.value.scalars, try expected.tensor(name).scalars).map { abs($0 - $1) }.max()!)
+        }
+        print("soft-label reward step vs PyTorch: loss \(loss!), max |Δ weight| \(worst)")
+        XCTAssertLessThanOrEqual(worst, 1e-5)
+    }
+
     /// Pairs whose chosen reply is always the polite one: a tiny model learns the rule it never sees, and the
     /// normalized, saved model scores as the trained one did.
     func testLearnsAHiddenRuleAndNormalizes() throws {

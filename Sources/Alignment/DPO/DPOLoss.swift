@@ -5,7 +5,8 @@ import Tensor
 /// (trl/trainer/dpo_trainer.py:1350-1431, 1495-1502, 1581-1601). With ρ = log π(y|x) − log π_ref(y|x) summed over a
 /// completion's tokens and Δ = ρ_chosen − ρ_rejected:
 ///
-///     sigmoid  −log σ(β·Δ)                                         (Rafailov et al. 2023)
+///     sigmoid  −log σ(β·Δ)                                         (Rafailov et al. 2023; soft labels p:
+///              −p·log σ(β·Δ) − (1−p)·log σ(−β·Δ), TRL's label smoothing with ε = 1 − p per pair)
 ///     hinge    max(0, 1 − β·Δ)                                      (SLiC)
 ///     ipo      (ρ_c/|y_c| − ρ_r/|y_r| − 1/(2β))²                    (Azar et al. 2023; TRL normalises by length)
 ///     robust   [−(1−ε)·log σ(β·Δ) + ε·log σ(−β·Δ)] / (1 − 2ε)       (Chowdhury et al. 2024, label smoothing ε)
@@ -26,11 +27,14 @@ public struct PreferenceLogProbabilities {
     /// Completion tokens per pair (what IPO and RPO normalise by).
     public var chosenLengths: [Int]
     public var rejectedLengths: [Int]
+    /// P(chosen is better) per pair: 1 for hard labels, the labeler's probability for soft ones (sigmoid loss only).
+    public var preferences: [Float]
 
     public init(policyChosen: Tensor, policyRejected: Tensor, referenceChosen: [Float], referenceRejected: [Float],
-                chosenLengths: [Int], rejectedLengths: [Int]) {
+                chosenLengths: [Int], rejectedLengths: [Int], preferences: [Float]? = nil) {
         (self.policyChosen, self.policyRejected, self.referenceChosen, self.referenceRejected) = (policyChosen, policyRejected, referenceChosen, referenceRejected)
         (self.chosenLengths, self.rejectedLengths) = (chosenLengths, rejectedLengths)
+        self.preferences = preferences ?? Array(repeating: 1, count: referenceChosen.count)
     }
 }
 
@@ -54,7 +58,10 @@ public struct DPOLoss: Codable, Sendable, Equatable {
         let rejected = try logps.policyRejected - Tensor(shape: [n], scalars: logps.referenceRejected)
         switch type {
         case .sigmoid:
-            return ((try chosen - rejected) * beta).logSigmoid().negated()
+            let logits = (try chosen - rejected) * beta
+            guard logps.preferences.contains(where: { $0 != 1 }) else { return logits.logSigmoid().negated() }
+            // Soft targets p: −[p·log σ(βΔ) + (1−p)·log σ(−βΔ)] = −log σ(βΔ) + (1−p)·βΔ (TRL's label smoothing, per pair).
+            return try logits.logSigmoid().negated() + logits * Tensor(shape: [n], scalars: logps.preferences.map { 1 - $0 })
         case .hinge:
             return (1 - ((try chosen - rejected) * beta)).clamped(min: 0)
         case .ipo:

@@ -61,6 +61,9 @@ public struct DPOConfig: DatasetRunConfiguration {
                 return cut
             }
         }
+        if loss != .sigmoid, (train + eval).contains(where: { $0.preference != 1 }) {
+            throw JobError("the data has soft labels (\"preference\" below 1), which the sigmoid loss alone takes: use --loss sigmoid")
+        }
         let models = try PolicyModels.load(model: model, adapter: adapter, lora: lora, seed: training.seed)
         session.log("dpo (\(loss.rawValue), β \(beta)): \(train.count) training / \(eval.count) held-out pairs"
                     + (dropped > 0 ? ", \(dropped) dropped (prompt longer than max_length)" : "")

@@ -67,7 +67,8 @@ public final class DPOTrainer: TrainingTask {
         return (PreferenceLogProbabilities(
             policyChosen: try sequences.slice(axis: 0, 0..<n), policyRejected: try sequences.slice(axis: 0, n..<(2 * n)),
             referenceChosen: Array(referenceValues[0..<n]), referenceRejected: Array(referenceValues[n...]),
-            chosenLengths: pairs.map(\.chosen.count), rejectedLengths: pairs.map(\.rejected.count)), pairs)
+            chosenLengths: pairs.map(\.chosen.count), rejectedLengths: pairs.map(\.rejected.count),
+            preferences: pairs.map { Float($0.preference) }), pairs)
     }
 
     /// Every pair as two rows, chosen rows first: prompts and completions.

@@ -5,7 +5,8 @@ import NN
 import Tensor
 import Tokenizer
 
-/// Step 2 of RLHF: a reward model trained on preferences with −log σ(r_chosen − r_rejected − margin), or as a
+/// Step 2 of RLHF: a reward model trained on preferences with −log σ(r_chosen − r_rejected − margin) (binary
+/// cross-entropy against the label's probability for soft labels, e.g. an AI labeler's), or as a
 /// binary classifier on labelled completions (−log σ(±r)). All pairs of a prompt share a batch and every
 /// distinct completion is scored once (InstructGPT's practice), however many pairs it appears in.
 public final class RewardTrainer: TrainingTask {
@@ -62,13 +63,14 @@ public final class RewardTrainer: TrainingTask {
         let batch = Batch(sequences, padID: padID)
         let rewards = try model.rewards(batch)
         let table = try rewards.reshaped([sequences.count, 1])
-        var first: [Int] = [], second: [Int] = [], margins: [Float] = [], signs: [Float] = []
+        var first: [Int] = [], second: [Int] = [], margins: [Float] = [], signs: [Float] = [], preferences: [Float] = []
         var base = 0
         for group in groups {
             for comparison in group.comparisons {
                 first.append(base + comparison.better)
                 second.append(base + (comparison.worse ?? comparison.better))
                 margins.append(Float(comparison.margin))
+                preferences.append(Float(comparison.preference))
                 signs.append(comparison.worse == nil ? (comparison.margin > 0 ? 1 : -1) : 1)
             }
             base += group.sequences.count
@@ -85,7 +87,10 @@ public final class RewardTrainer: TrainingTask {
         }
         // Right when the chosen completion scores higher (whatever the margin), or the label's sign is matched.
         let correct = zip(logits.scalars, isPairwise ? margins : [Float](repeating: 0, count: count)).filter { $0 + $1 > 0 }.count
-        return (-logits.logSigmoid().mean(), Double(correct), batch.realTokens)
+        guard preferences.contains(where: { $0 != 1 }) else { return (-logits.logSigmoid().mean(), Double(correct), batch.realTokens) }
+        // A soft label p: −[p·log σ(d) + (1−p)·log σ(−d)] = −log σ(d) + (1−p)·d.
+        let soft = try logits.logSigmoid().negated() + logits * Tensor(shape: [count, 1], scalars: preferences.map { 1 - $0 })
+        return (soft.mean(), Double(correct), batch.realTokens)
     }
 
     /// Rescales the head so rewards over the training completions have mean 0 and standard deviation 1.
@@ -129,8 +134,12 @@ public struct RewardGroup: Sendable {
         public var worse: Int?
         /// The required reward gap for a pair; for a labelled example, +1 (good) or −1 (bad).
         public var margin: Double
+        /// P(better is better than worse): 1 for a hard label, an AI labeler's probability for a soft one.
+        public var preference: Double
 
-        public init(better: Int, worse: Int?, margin: Double) { (self.better, self.worse, self.margin) = (better, worse, margin) }
+        public init(better: Int, worse: Int?, margin: Double, preference: Double = 1) {
+            (self.better, self.worse, self.margin, self.preference) = (better, worse, margin, preference)
+        }
     }
 
     public var sequences: [TokenizedExample]
@@ -173,7 +182,8 @@ public struct RewardGroup: Sendable {
             for pair in run {
                 let tokens = try pair.tokenized(with: tokenizer)
                 group.comparisons.append(Comparison(better: position(tokens.prompt, tokens.chosen),
-                                                    worse: position(tokens.prompt, tokens.rejected), margin: tokens.margin))
+                                                    worse: position(tokens.prompt, tokens.rejected), margin: tokens.margin,
+                                                    preference: tokens.preference))
             }
             return group
         }
