@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Hub", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Models", dependencies: ["Tensor", "NN", "Hub"]),
         .target(name: "Data", dependencies: ["Tensor", "Tokenizer"]),
-        .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data"]),
+        .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data", "Feedback"]),
         .target(
             name: "Feedback",
             dependencies: ["Tensor", "Data", .product(name: "GRDB", package: "GRDB.swift"),
@@ -63,10 +63,10 @@ let package = Package(
         // A Hugging Face Hub on the loopback address, for the download tests.
         .target(name: "MockHub", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/Support/MockHub"),
         .testTarget(name: "HubTests", dependencies: ["Hub", "MockHub"]),
-        .testTarget(name: "AlignmentTests", dependencies: ["Alignment"], exclude: ["Fixtures"]),
+        .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "Feedback"], exclude: ["Fixtures"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Feedback", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment", "MockHub"]),
+        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment", "Feedback", "MockHub"]),
     ]
 )

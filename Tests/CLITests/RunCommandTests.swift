@@ -7,12 +7,14 @@ import XCTest
 /// defaults, a generated command line parses back to its configuration, a configuration file and flags combine, a
 /// resume with other settings is refused, and DPO and KTO run, log and resume from the command line.
 final class RunCommandTests: XCTestCase {
-    /// Every run command's configuration type, as a JSON tree of its defaults.
+    /// Every run command's configuration type (and the Constitutional AI jobs'), as a JSON tree of its defaults.
     private static let defaults: [(command: [String], tree: @Sendable () throws -> ConfigValue)] = [
         (["pretrain"], { try ConfigCoding.tree(PretrainConfig()) }), (["sft"], { try ConfigCoding.tree(SFTConfig()) }),
         (["reward", "train"], { try ConfigCoding.tree(RewardConfig()) }), (["ppo"], { try ConfigCoding.tree(PPOConfig()) }),
         (["dpo"], { try ConfigCoding.tree(DPOConfig()) }), (["kto"], { try ConfigCoding.tree(KTOConfig()) }),
         (["grpo"], { try ConfigCoding.tree(GRPOConfig()) }),
+        (["constitution", "revise"], { try ConfigCoding.tree(ConstitutionReviseConfig()) }),
+        (["constitution", "label"], { try ConfigCoding.tree(ConstitutionLabelConfig()) }),
     ]
 
     /// `--help` entries: each option's flag name (its long name, without `--no-`) and the default it shows.

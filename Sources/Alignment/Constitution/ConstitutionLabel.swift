@@ -35,6 +35,10 @@ public struct ConstitutionLabelConfig: JobConfiguration {
         public var rejected: String
         public var preference: Double
         public var principle: String
+
+        public init(prompt: String, chosen: String, rejected: String, preference: Double, principle: String) {
+            (self.prompt, self.chosen, self.rejected, self.preference, self.principle) = (prompt, chosen, rejected, preference, principle)
+        }
     }
 
     /// Labels every pair and writes them; `progress` hears "prompts k/N".

@@ -22,14 +22,27 @@ public struct ProjectStats: Codable, Sendable {
         public let id: Int64
         public let name: String
         public let submissions: Int
-        /// Mean Kendall τ-b against the consensus; nil when no item of theirs gives one.
+        /// Mean Kendall τ-b against the consensus (an AI labeler's: against the human consensus); nil when no item
+        /// of theirs gives one.
         public let tau: Double?
         public let itemsScored: Int
         public let unreliable: Bool
+        /// An AI labeler (named `ai:…`), kept out of the human consensus.
+        public let ai: Bool
+        /// An AI labeler's mean τ-b against each human, over the items both ranked.
+        public let agreementWithHumans: [HumanAgreement]
+
+        public struct HumanAgreement: Codable, Sendable, Equatable {
+            public let id: Int64
+            public let name: String
+            public let tau: Double
+            public let items: Int
+        }
 
         enum CodingKeys: String, CodingKey {
-            case id, name, submissions, tau, unreliable
+            case id, name, submissions, tau, unreliable, ai
             case itemsScored = "items_scored"
+            case agreementWithHumans = "agreement_with_humans"
         }
 
         /// `tau` is written as null when undefined, not left out.
@@ -41,6 +54,8 @@ public struct ProjectStats: Codable, Sendable {
             try container.encode(tau, forKey: .tau)
             try container.encode(itemsScored, forKey: .itemsScored)
             try container.encode(unreliable, forKey: .unreliable)
+            try container.encode(ai, forKey: .ai)
+            try container.encode(agreementWithHumans, forKey: .agreementWithHumans)
         }
     }
 
@@ -74,22 +89,35 @@ public struct ProjectStats: Codable, Sendable {
     public init(_ analysis: ProjectAnalysis) {
         let snapshot = analysis.snapshot
         let settings = snapshot.project.settings
-        let submissionsPerItem = snapshot.submissions.reduce(into: [Int64: Int]()) { $0[$1.itemID, default: 0] += 1 }
+        let ai = Dictionary(uniqueKeysWithValues: analysis.aiLabelers.map { ($0.labeler, $0) })
+        let isAI = { (id: Int64) in snapshot.labelerNames[id]?.hasPrefix(ProjectAnalysis.aiPrefix) ?? false }
+        // Progress is the humans' work: an AI labeler judges every item outside the quota.
+        let human = snapshot.submissions.filter { !isAI($0.labelerID) }
+        let submissionsPerItem = human.reduce(into: [Int64: Int]()) { $0[$1.itemID, default: 0] += 1 }
         let submissionsPerLabeler = snapshot.submissions.reduce(into: [Int64: Int]()) { $0[$1.labelerID, default: 0] += 1 }
         let needed = snapshot.items.count * settings.labelersPerItem
         progress = Progress(items: snapshot.items.count,
                             itemsComplete: submissionsPerItem.values.count { $0 >= settings.labelersPerItem },
-                            submissions: snapshot.submissions.count, submissionsNeeded: needed,
-                            fraction: needed == 0 ? 0 : min(1, Double(snapshot.submissions.count) / Double(needed)))
+                            submissions: human.count, submissionsNeeded: needed,
+                            fraction: needed == 0 ? 0 : min(1, Double(human.count) / Double(needed)))
         project = snapshot.project
         agreement = analysis.report.agreement
         reliabilityThreshold = analysis.report.reliabilityThreshold
         unreliable = analysis.report.unreliableLabelers
         let reliability = Dictionary(uniqueKeysWithValues: analysis.report.labelers.map { ($0.labeler, $0) })
+        let threshold = reliabilityThreshold
         labelers = snapshot.labelerNames.keys.sorted().map { id in
-            LabelerQuality(id: id, name: snapshot.labelerNames[id]!, submissions: submissionsPerLabeler[id] ?? 0,
-                           tau: reliability[id]?.meanTau, itemsScored: reliability[id]?.itemsScored ?? 0,
-                           unreliable: analysis.report.unreliableLabelers.contains(id))
+            if let agreement = ai[id] {
+                return LabelerQuality(id: id, name: snapshot.labelerNames[id]!, submissions: submissionsPerLabeler[id] ?? 0,
+                                      tau: agreement.tau, itemsScored: agreement.itemsScored,
+                                      unreliable: (agreement.tau ?? -.infinity) < threshold, ai: true,
+                                      agreementWithHumans: agreement.humans.map {
+                                          .init(id: $0.labeler, name: snapshot.labelerNames[$0.labeler] ?? "#\($0.labeler)", tau: $0.tau, items: $0.items)
+                                      })
+            }
+            return LabelerQuality(id: id, name: snapshot.labelerNames[id]!, submissions: submissionsPerLabeler[id] ?? 0,
+                                  tau: reliability[id]?.meanTau, itemsScored: reliability[id]?.itemsScored ?? 0,
+                                  unreliable: analysis.report.unreliableLabelers.contains(id), ai: isAI(id), agreementWithHumans: [])
         }
         ratings = analysis.modelRatings()
     }
@@ -104,8 +132,10 @@ extension ProjectStats {
                      + "\(progress.itemsComplete)/\(progress.items) items complete",
                      "agreement (Krippendorff's α, ordinal): \(agreement.map(format) ?? "undefined")"]
             + labelers.map { labeler in
-                "  \(labeler.name) (#\(labeler.id)): \(labeler.submissions) judgments, τ \(labeler.tau.map(format) ?? "–")"
-                    + (labeler.unreliable ? "  UNRELIABLE" : "")
+                let agreement = labeler.agreementWithHumans.map { "\($0.name) \(format($0.tau)) over \($0.items)" }.joined(separator: ", ")
+                return "  \(labeler.name) (#\(labeler.id)\(labeler.ai ? ", AI" : "")): \(labeler.submissions) judgments, "
+                    + (labeler.ai ? "τ vs the human consensus " : "τ ") + (labeler.tau.map(format) ?? "–")
+                    + (labeler.unreliable ? "  UNRELIABLE" : "") + (agreement.isEmpty ? "" : "; with each human: \(agreement)")
             }
             + ratings.map { rating in
                 "  model \(rating.model): \(Int(rating.rating.rounded())) Elo [\(Int(rating.low.rounded())), \(Int(rating.high.rounded()))], "

@@ -41,6 +41,8 @@ public struct FeedbackExportConfig: JobConfiguration {
     /// Leave out labelers whose mean Kendall τ against the consensus is below `minTau`.
     public var excludeUnreliable = false
     public var minTau = LabelerReliability<Int64>.defaultThreshold
+    /// Whose rankings the consensus is made of: the humans' (AI labelers left out), the AI labelers' only, or all.
+    public var labelers = LabelSource.human
     /// The output file; empty: the data is only returned.
     public var out = ""
 
@@ -52,9 +54,9 @@ public struct FeedbackExportConfig: JobConfiguration {
     @discardableResult
     public func run() throws -> Data {
         try validate()
-        let (store, project, threshold, exclude, format) = (try FeedbackStore(existing: db), project, minTau, excludeUnreliable, format)
+        let (store, project, threshold, exclude, format, source) = (try FeedbackStore(existing: db), project, minTau, excludeUnreliable, format, labelers)
         let data = try runAsync {
-            let analysis = ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold)
+            let analysis = ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold, source: source)
             return try (exclude ? analysis.excludingUnreliable() : analysis).export(format)
         }
         if !out.isEmpty { try data.write(to: URL(fileURLWithPath: out), options: .atomic) }

@@ -66,7 +66,8 @@ struct AdminRoutes {
         }
     }
 
-    /// The project's analysis for stats and exports; `min_tau` overrides the reliability threshold.
+    /// The project's analysis for stats and exports; `min_tau` overrides the reliability threshold, `labelers` (human,
+    /// ai or all) chooses whose rankings make the consensus.
     private func analysis(_ request: Request, _ context: FeedbackContext) async throws -> ProjectAnalysis {
         try context.requireAdmin()
         let project = try context.parameters.require("id", as: Int64.self)
@@ -75,7 +76,14 @@ struct AdminRoutes {
             guard let value = Double(String(text)), value.isFinite else { throw FeedbackError.invalid("min_tau must be a number") }
             threshold = value
         }
-        return ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold)
+        var source = LabelSource.human
+        if let text = request.uri.queryParameters["labelers"] {
+            guard let value = LabelSource(rawValue: String(text)) else {
+                throw FeedbackError.invalid("labelers must be one of \(LabelSource.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            source = value
+        }
+        return ProjectAnalysis(snapshot: try await store.snapshot(project: project), reliabilityThreshold: threshold, source: source)
     }
 }
 

@@ -29,6 +29,23 @@ extension FeedbackStore {
         }
     }
 
+    /// Every item of the project the labeler has not judged yet, each now assigned to it outside the labelers-per-item
+    /// quota: for a labeler that judges everything beside the humans (an AI labeler), taking no human's slot.
+    public func assignEveryItem(project: Int64, labeler: Int64) async throws -> [LabelingItem] {
+        try await write { db in
+            try Self.requireAccess(.labeler(labeler), project: project, db)
+            let ids = try Int64.fetchAll(db, sql: """
+                SELECT id FROM item WHERE project_id = ?
+                  AND NOT EXISTS (SELECT 1 FROM assignment WHERE item_id = item.id AND labeler_id = ? AND state = 'done')
+                ORDER BY id
+                """, arguments: [project, labeler])
+            for id in ids {
+                try db.execute(sql: "INSERT OR REPLACE INTO assignment (item_id, labeler_id, state) VALUES (?, ?, 'open')", arguments: [id, labeler])
+            }
+            return try ids.map { try Self.labelingItem($0, db).item }
+        }
+    }
+
     /// Gives an open item back so that another labeler can take it; this labeler will not get it again.
     public func skip(item itemID: Int64, labeler: Int64) async throws {
         try await write { db in

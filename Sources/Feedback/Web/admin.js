@@ -65,9 +65,13 @@
     const alpha = stats.agreement == null ? 'not yet defined' : stats.agreement.toFixed(3);
     $('summary').textContent = `${stats.progress.submissions} of ${stats.progress.submissions_needed} judgments; `
       + `${stats.progress.items_complete} of ${stats.progress.items} items complete; Krippendorff's α ${alpha}.`;
+    // An AI labeler's τ is against the human consensus; beside it, its τ against each human.
+    const withHumans = (labeler) => labeler.agreement_with_humans
+      .map((human) => `${human.name} ${human.tau.toFixed(3)} (${human.items} items)`).join(', ');
     $('labelers').tBodies[0].replaceChildren(...stats.labelers.map((labeler) => el('tr', {},
-      el('td', { text: labeler.name }), el('td', { text: String(labeler.submissions) }),
+      el('td', { text: labeler.ai ? `${labeler.name} (AI)` : labeler.name }), el('td', { text: String(labeler.submissions) }),
       el('td', { text: labeler.tau == null ? '–' : labeler.tau.toFixed(3) }),
+      el('td', { text: labeler.ai ? withHumans(labeler) : '' }),
       el('td', { class: labeler.unreliable ? 'error' : '', text: labeler.unreliable ? 'unreliable' : '' }))));
     $('ratings').hidden = stats.ratings.length === 0;
     $('ratings').tBodies[0].replaceChildren(...stats.ratings.map((rating) => el('tr', {},
@@ -130,7 +134,7 @@
   $('export-form').addEventListener('submit', action(async (event) => {
     const form = new FormData(event.target);
     const format = form.get('format');
-    const query = `format=${format}${form.get('exclude') ? '&exclude_unreliable=true' : ''}`;
+    const query = `format=${format}&labelers=${form.get('labelers')}${form.get('exclude') ? '&exclude_unreliable=true' : ''}`;
     const response = await request(token, 'GET', `/api/projects/${current.id}/export?${query}`);
     const url = URL.createObjectURL(await response.blob());
     const link = el('a', { href: url, download: `project-${current.id}-${format}.jsonl` });

@@ -5,8 +5,8 @@ import Foundation
 struct FeedbackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feedback",
-        abstract: "Labeling data offline: import items, export judgments, report agreement.",
-        subcommands: [FeedbackImportCommand.self, FeedbackExportCommand.self, FeedbackStatsCommand.self])
+        abstract: "Labeling data offline: import items, export judgments, report agreement, label with an AI judge.",
+        subcommands: [FeedbackImportCommand.self, FeedbackExportCommand.self, FeedbackStatsCommand.self, FeedbackAILabelCommand.self])
 }
 
 /// The database and project every feedback subcommand works on.
@@ -19,3 +19,4 @@ struct FeedbackProjectOptions: ParsableArguments {
 }
 
 extension ExportFormat: ExpressibleByArgument {}
+extension LabelSource: ExpressibleByArgument {}

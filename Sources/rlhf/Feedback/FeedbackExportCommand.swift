@@ -24,12 +24,16 @@ struct FeedbackExportCommand: ParsableCommand {
     @Option(help: "Reliability threshold on mean Kendall τ.")
     var minTau = LabelerReliability<Int64>.defaultThreshold
 
+    @Option(help: "Whose rankings make the consensus: human (AI labelers, named ai:…, left out), ai (theirs alone) or all.")
+    var labelers: LabelSource = .human
+
     @Option(help: "Output file; default: standard output.")
     var out: String?
 
     func run() throws {
         var config = FeedbackExportConfig()
         (config.db, config.project, config.format, config.excludeUnreliable, config.minTau) = (target.db, target.project, format, excludeUnreliable, minTau)
+        config.labelers = labelers
         config.out = out ?? ""
         let data = try config.run()
         if let out {
