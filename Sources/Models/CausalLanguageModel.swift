@@ -8,8 +8,6 @@ public protocol CausalLanguageModel: AdaptableModule {
     var layerCount: Int { get }
     /// Width of one layer's cached keys (kv heads × head dim).
     var kvWidth: Int { get }
-    /// Longest sequence the model can place (learned position tables), nil when unbounded.
-    var maxPositions: Int? { get }
 
     /// Hidden states after the final norm, [B, T, width], for `ids` laid out as [B, T].
     func transform(_ ids: [Int], batch: Int, length: Int, context: AttentionContext) throws -> Tensor
@@ -18,6 +16,9 @@ public protocol CausalLanguageModel: AdaptableModule {
 }
 
 extension CausalLanguageModel {
+    /// Longest sequence the model can place (learned position tables), nil when unbounded: its config's.
+    public var maxPositions: Int? { config.maxPositions }
+
     /// Final hidden states; with a cache in `context`, stores this step's keys and values in it.
     public func hiddenStates(_ ids: [Int], batch: Int, length: Int, context: AttentionContext) throws -> Tensor {
         guard ids.count == batch * length, context.positions.count == ids.count else {

@@ -32,7 +32,6 @@ public final class GPT2: CausalLanguageModel {
     public var vocabularySize: Int { settings.vocabSize }
     public var layerCount: Int { settings.nLayer }
     public var kvWidth: Int { settings.nEmbd }
-    public var maxPositions: Int? { settings.nPositions }
 
     public func transform(_ ids: [Int], batch: Int, length: Int, context: AttentionContext) throws -> Tensor {
         var h = try tokenEmbedding(ids, shape: [batch, length]) + positionEmbedding(context.positions, shape: [batch, length])

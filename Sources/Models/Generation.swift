@@ -36,10 +36,8 @@ public struct TextGenerator {
         let (rows, tokens) = (Double(batch), Double(length))
         let cache = 2 * Double(model.layerCount) * rows * tokens * Double(model.kvWidth)
         let promptPass = rows * (Double(model.vocabularySize) + Double(promptLength) * 8 * Double(model.kvWidth))
-        let bytes = 4 * (cache + promptPass), memory = Double(ProcessInfo.processInfo.physicalMemory)
-        if bytes > memory {
-            throw ModelError.generation(String(format: "%d sequences of up to %d tokens need about %.1f GB, more than this machine's %.1f GB "
-                                               + "of memory: generate fewer at a time or shorter", batch, length, bytes / 1e9, memory / 1e9))
+        if let overrun = MemoryBudget.overrun(4 * (cache + promptPass)) {
+            throw ModelError.generation("\(batch) sequences of up to \(length) tokens need \(overrun): generate fewer at a time or shorter")
         }
     }
 

@@ -30,7 +30,6 @@ public final class Llama: CausalLanguageModel {
     public var vocabularySize: Int { settings.vocabSize }
     public var layerCount: Int { settings.numHiddenLayers }
     public var kvWidth: Int { settings.kvHeads * settings.headWidth }
-    public var maxPositions: Int? { nil }
 
     public func transform(_ ids: [Int], batch: Int, length: Int, context: AttentionContext) throws -> Tensor {
         if let window = settings.attentionWindow, (context.cache?.length ?? 0) + length > window {

@@ -99,10 +99,8 @@ public struct ModelConfig: Sendable {
             throw ModelError.invalidConfig(path: path, "hidden_size \(c.hiddenSize) is not divisible by num_attention_heads \(c.numAttentionHeads)")
         default: break
         }
-        let bytes = parameters * 4, memory = Double(ProcessInfo.processInfo.physicalMemory)
-        if bytes > memory {
-            throw ModelError.invalidConfig(path: path, String(format: "%.3g parameters need %.1f GB as float32, more than this machine's %.1f GB of memory",
-                                                              parameters, bytes / 1e9, memory / 1e9))
+        if let overrun = MemoryBudget.overrun(parameters * 4) {
+            throw ModelError.invalidConfig(path: path, String(format: "%.3g parameters need, as float32, ", parameters) + overrun)
         }
     }
 
