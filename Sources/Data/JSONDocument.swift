@@ -22,12 +22,15 @@ public struct JSONDocument {
         }
     }
 
-    /// The line of a syntax error, from the offset JSONSerialization names ("… around character 28.").
+    /// The line of a syntax error, as JSONSerialization names it: "… around line 3, column 7." on some Foundations,
+    /// "… around character 28." (a byte offset) on others.
     private func syntaxError() -> DataError {
         do { _ = try JSONSerialization.jsonObject(with: data) } catch {
             let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            let offset = detail.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
-            let line = offset.map { offset in 1 + data.prefix(offset).filter { $0 == UInt8(ascii: "\n") }.count }
+            let number = { (label: String) in
+                detail.components(separatedBy: "\(label) ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+            }
+            let line = number("line") ?? number("character").map { offset in 1 + data.prefix(offset).filter { $0 == UInt8(ascii: "\n") }.count }
             let reason = detail.components(separatedBy: " around ").first ?? detail
             return DataError(file: url.path, line: line, "not JSON (\(reason))")
         }

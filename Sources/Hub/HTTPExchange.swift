@@ -3,8 +3,11 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// One blocking HTTP request. Redirects are returned, not followed: the Hub puts a file's metadata on the redirect
-/// itself, and the caller decides whether the token may go to the redirect's host.
+/// Blocking HTTP requests over one URLSession for the whole process (connections are reused, and no session is
+/// torn down while files are being written: Foundation's URLSession on Linux has been seen to close a socket a
+/// second time after its session went away, hitting whatever had reused the descriptor). Redirects are returned,
+/// not followed: the Hub puts a file's metadata on the redirect itself, and the caller decides whether the token
+/// may go to the redirect's host.
 final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     struct Response {
         let status: Int
@@ -20,31 +23,51 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     /// Receives a successful response's body as it arrives (and its status first); nil collects the body instead.
     typealias Sink = (_ status: Int, _ headers: [String: String], _ chunk: Data) throws -> Void
 
-    private let sink: Sink?
-    private var response: HTTPURLResponse?
-    private var body = Data()
-    private var failure: Error?
-    private let done = DispatchSemaphore(value: 0)
+    /// One request's state, filled in by the delegate callbacks (on the session's serial delegate queue).
+    private final class Transfer {
+        let sink: Sink?
+        var response: HTTPURLResponse?
+        var body = Data()
+        var failure: Error?
+        let done = DispatchSemaphore(value: 0)
 
-    private init(sink: Sink?) { self.sink = sink }
+        init(sink: Sink?) { self.sink = sink }
+    }
+
+    private static let shared = HTTPExchange()
+    private let lock = NSLock()
+    private var transfers: [Int: Transfer] = [:]
+    private lazy var session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        return URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+    }()
 
     /// Sends `request` and waits for the whole answer. Throws only when no answer came (or the sink threw).
     static func send(_ request: URLRequest, timeout: TimeInterval = 60, sink: Sink? = nil) throws -> Response {
-        let exchange = HTTPExchange(sink: sink)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        let session = URLSession(configuration: configuration, delegate: exchange, delegateQueue: nil)
-        var request = request
-        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-        session.dataTask(with: request).resume()
-        exchange.done.wait()
-        session.finishTasksAndInvalidate()
-        if let failure = exchange.failure { throw failure }
-        guard let response = exchange.response else { throw URLError(.badServerResponse) }
-        return Response(status: response.statusCode, headers: headers(of: response), body: exchange.body)
+        try shared.send(request, timeout: timeout, sink: sink)
     }
+
+    private func send(_ request: URLRequest, timeout: TimeInterval, sink: Sink?) throws -> Response {
+        var request = request
+        request.timeoutInterval = timeout
+        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
+        let transfer = Transfer(sink: sink)
+        let task = lock.withLock { () -> URLSessionDataTask in
+            let task = session.dataTask(with: request)
+            transfers[task.taskIdentifier] = transfer
+            return task
+        }
+        task.resume()
+        transfer.done.wait()
+        lock.withLock { transfers[task.taskIdentifier] = nil }
+        if let failure = transfer.failure { throw failure }
+        guard let response = transfer.response else { throw URLError(.badServerResponse) }
+        return Response(status: response.statusCode, headers: Self.headers(of: response), body: transfer.body)
+    }
+
+    private func transfer(_ task: URLSessionTask) -> Transfer? { lock.withLock { transfers[task.taskIdentifier] } }
 
     private static func headers(of response: HTTPURLResponse) -> [String: String] {
         Dictionary(response.allHeaderFields.compactMap { key, value in
@@ -59,22 +82,25 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
-        self.response = response as? HTTPURLResponse
+        transfer(dataTask)?.response = response as? HTTPURLResponse
         completionHandler(.allow)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard failure == nil else { return }
-        guard let sink, let response, (200..<300).contains(response.statusCode) else { return body.append(data) }
+        guard let transfer = transfer(dataTask), transfer.failure == nil else { return }
+        guard let sink = transfer.sink, let response = transfer.response, (200..<300).contains(response.statusCode) else {
+            return transfer.body.append(data)
+        }
         do { try sink(response.statusCode, Self.headers(of: response), data) } catch {
-            failure = error
+            transfer.failure = error
             dataTask.cancel()
         }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        if failure == nil { failure = error }
-        if response == nil { response = task.response as? HTTPURLResponse }
-        done.signal()
+        guard let transfer = transfer(task) else { return }
+        if transfer.failure == nil { transfer.failure = error }
+        if transfer.response == nil { transfer.response = task.response as? HTTPURLResponse }
+        transfer.done.signal()
     }
 }

@@ -96,11 +96,34 @@ final class AILabelerTests: XCTestCase {
         XCTAssertEqual(Set(ranks), [1], "every completion ties")
     }
 
+    /// A judge that ranks everything backwards changes nothing the humans' data shows: their stats and exports
+    /// (consensus pairs, raw rankings) are what they were; `--labelers all` takes its rankings in, and it is
+    /// reported unreliable.
+    func testAContraryJudgeStaysOutOfTheHumansData() throws {
+        var export = FeedbackExportConfig(), rankings = FeedbackExportConfig()
+        (export.db, export.project, export.format) = (path, project, .pairs)
+        (rankings.db, rankings.project, rankings.format) = (path, project, .rankings)
+        let (humanExport, humanRankings, humanStats) = (try export.run(), try rankings.run(), try stats())
+        let contrary = AIJudge { questions in try self.knowing.optionProbabilities(questions).map { 1 - $0 } }
+        let (labeler, _) = try config(name: "ai:contrary").run(judge: contrary)
+        XCTAssertEqual(try export.run(), humanExport)
+        XCTAssertEqual(try rankings.run(), humanRankings)
+        let stats = try stats()
+        XCTAssertEqual(stats.agreement, humanStats.agreement)
+        XCTAssertEqual(stats.labelers.filter { !$0.ai }.map(\.tau), humanStats.labelers.map(\.tau))
+        XCTAssertEqual(try XCTUnwrap(stats.labelers.first { $0.id == labeler }?.tau), -1, accuracy: 1e-12)
+        XCTAssertEqual(stats.unreliable, [labeler])
+        rankings.labelers = .all
+        XCTAssertEqual(try rankings.run().count { $0 == UInt8(ascii: "\n") }, 12 + 6, "the humans' 12 rankings and the AI labeler's 6")
+    }
+
     func testRanksFromSoftPreferences() {
         let pairs = [ConstitutionLabelConfig.Pair(prompt: "p", chosen: "a", rejected: "b", preference: 0.9, principle: "x"),
                      ConstitutionLabelConfig.Pair(prompt: "p", chosen: "a", rejected: "c", preference: 0.6, principle: "x"),
                      ConstitutionLabelConfig.Pair(prompt: "p", chosen: "c", rejected: "b", preference: 0.7, principle: "x")]
         XCTAssertEqual(AILabelConfig.ranks(["b", "a", "c", "a"], pairs: pairs), [4, 1, 3, 1])
+        let undecided = [ConstitutionLabelConfig.Pair(prompt: "p", chosen: "a", rejected: "b", preference: 0.5 + 1e-12, principle: "x")]
+        XCTAssertEqual(AILabelConfig.ranks(["a", "b"], pairs: undecided), [1, 1], "a rounding error is no preference")
     }
 
     func testNamesMustMarkTheLabelerAsAI() {

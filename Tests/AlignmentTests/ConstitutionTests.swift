@@ -70,24 +70,22 @@ final class ConstitutionTests: XCTestCase {
         for pair in pairs { XCTAssertEqual(pair.preference, 0.5, accuracy: 1e-12) }
     }
 
-    /// The same completions listed in reverse give the same chosen/rejected, preference and principle per pair.
+    /// The same completions listed in reverse, or with one repeated, give the same pairs (chosen, rejected, preference,
+    /// principle); another seed draws other principles.
     func testLabelsDoNotDependOnTheCompletionsOrder() throws {
         let judge = try AIJudge(loading: Self.models.appendingPathComponent("tiny-qwen2").path, batchSize: 2)
         let completions = [Self.safe, Self.risky, "Ask a locksmith.", "Use a credit card on the latch."]
-        let forward = try ConstitutionLabelConfig.label(CompletionSet(id: "1", prompt: Self.lockPrompt, completions: completions),
-                                                        judge: judge, constitution: .default, seed: 3)
-        let backward = try ConstitutionLabelConfig.label(CompletionSet(id: "1", prompt: Self.lockPrompt, completions: completions.reversed()),
-                                                         judge: judge, constitution: .default, seed: 3)
-        XCTAssertEqual(forward.count, 6)
-        let key = { (pair: ConstitutionLabelConfig.Pair) in "\(pair.chosen)|\(pair.rejected)" }
-        let byKey = Dictionary(uniqueKeysWithValues: backward.map { (key($0), $0) })
-        for pair in forward {
-            let other = try XCTUnwrap(byKey[key(pair)], "the reversed run chose otherwise for \(key(pair))")
-            XCTAssertEqual(pair.preference, other.preference, accuracy: 1e-6)
-            XCTAssertEqual(pair.principle, other.principle)
-            XCTAssertGreaterThanOrEqual(pair.preference, 0.5)
+        let label = { (completions: [String], seed: UInt64) in
+            try ConstitutionLabelConfig.label(CompletionSet(id: "1", prompt: Self.lockPrompt, completions: completions),
+                                              judge: judge, constitution: .default, seed: seed)
         }
+        let forward = try label(completions, 3)
+        XCTAssertEqual(forward.count, 6)
+        XCTAssertEqual(try label(completions.reversed(), 3), forward)
+        XCTAssertEqual(try label(completions + [completions[1], completions[0]], 3), forward, "a repeated completion is compared once")
+        for pair in forward { XCTAssertGreaterThanOrEqual(pair.preference, 0.5) }
         XCTAssertGreaterThan(Set(forward.map(\.principle)).count, 1, "principles are sampled per pair")
+        XCTAssertNotEqual(try label(completions, 11).map(\.principle), forward.map(\.principle), "seeds 3 and 11 share their low bits only")
     }
 
     /// DPO with soft labels p is TRL's label-smoothed sigmoid loss with ε = 1 − p, pair by pair.
@@ -123,7 +121,7 @@ final class ConstitutionTests: XCTestCase {
              ":3: example 0 names no principle of this constitution: \"b\""),
             ("{\"name\": \"x\",\n \"principles\": []}", ":2: a constitution needs at least one principle"),
             ("{\"name\": \"x\",\n \"principles\": 7}", ":2: principles:"),
-            ("{\"name\": \"x\", \n \"principles\": [,]}", ":2: not JSON"),
+            ("{\n \"name\": \"x\",\n \"principles\":\n  [,]}", ":4: not JSON"),
         ]
         for (index, (text, expected)) in cases.enumerated() {
             let file = directory.appendingPathComponent("c\(index).json")

@@ -143,10 +143,13 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(config.lora.rank, 8)
         XCTAssertEqual(config.training.epochs, DPOConfig().training.epochs, "what the file leaves out keeps its default")
 
-        try Data(#"{"model": "m", "training": {"learning_rate": 0.25}}"#.utf8).write(to: file)
+        try Data("{\"model\": \"m\",\n \"training\": {\n  \"learning_rate\": 0.25}}".utf8).write(to: file)
         let misspelt = try runRLHF(["dpo", "--config", file.path, "--print-config"])
         XCTAssertNotEqual(misspelt.status, 0)
-        XCTAssertTrue(misspelt.stderr.contains("\(file.path): unknown field training.learning_rate"), misspelt.stderr)
+        XCTAssertTrue(misspelt.stderr.contains("\(file.path):3: unknown field training.learning_rate"), misspelt.stderr)
+        try Data("{\"model\": \"m\",\n \"beta\": \"high\"}".utf8).write(to: file)
+        let mistyped = try runRLHF(["dpo", "--config", file.path, "--print-config"])
+        XCTAssertTrue(mistyped.stderr.contains("\(file.path):2: field beta has the wrong type"), mistyped.stderr)
     }
 
     /// Resuming with another learning rate is refused with one line naming `lr` (it would silently change the run),

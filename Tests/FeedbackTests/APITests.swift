@@ -22,6 +22,8 @@ final class APITests: XCTestCase {
             let addedLines = try await api.send("POST", "/api/projects/\(project)/items", token: admin, body: Data(lines.utf8))
             XCTAssertEqual(try addedLines.object()["added"] as? Int, 2, addedLines.text)
 
+            let impostor = try await api.send("POST", "/api/labelers", token: admin, json: ["name": "ai:ada"])
+            XCTAssertEqual(impostor.status, 400, "the ai: prefix keeps a labeler out of the human consensus; people may not take it")
             let labeler = try await api.send("POST", "/api/labelers", token: admin, json: ["name": "ada"]).object()
             let labelerID = try XCTUnwrap(labeler["id"] as? Int)
             let token = try XCTUnwrap(labeler["token"] as? String)

@@ -40,6 +40,7 @@ public struct AILabelConfig: JobConfiguration {
     public func run(judge given: AIJudge? = nil, progress: (String) -> Void = { _ in }) throws -> (labeler: Int64, items: Int) {
         try validate()
         let constitution = try Constitution.load(self.constitution)
+        let judge = try given ?? AIJudge(loading: self.judge, batchSize: batchSize)  // before anything is written
         let (store, project, name) = (try FeedbackStore(existing: db), project, labelerName)
         let labeler = try runAsync { () async throws -> Int64 in
             guard try await store.snapshot(project: project).project.settings.mode == .ranking else {
@@ -51,7 +52,6 @@ public struct AILabelConfig: JobConfiguration {
             return id
         }
         let items = try runAsync { try await store.assignEveryItem(project: project, labeler: labeler) }
-        let judge = try given ?? AIJudge(loading: self.judge, batchSize: batchSize)
         for (index, item) in items.enumerated() {
             progress("items \(index + 1)/\(items.count)")
             let texts = item.completions.map(\.text)
@@ -64,8 +64,9 @@ public struct AILabelConfig: JobConfiguration {
         return (labeler, items.count)
     }
 
-    /// Ranks (1 = best) from soft pairwise preferences: each completion scores the probability of beating each
-    /// other one, and equal scores share a rank (identical texts always do).
+    /// Ranks (1 = best) from soft pairwise preferences: each distinct text scores its probability of beating each
+    /// other one, and scores within 1e-6 share a rank (identical texts always do), so a judge that cannot tell
+    /// (every preference 0.5, up to rounding) ties everything.
     public static func ranks(_ completions: [String], pairs: [ConstitutionLabelConfig.Pair]) -> [Int] {
         var score: [String: Double] = [:]
         for pair in pairs {
@@ -73,6 +74,6 @@ public struct AILabelConfig: JobConfiguration {
             score[pair.rejected, default: 0] += 1 - pair.preference
         }
         let scores = completions.map { score[$0] ?? 0 }
-        return scores.map { mine in 1 + scores.filter { $0 > mine }.count }
+        return scores.map { mine in 1 + scores.filter { $0 > mine + 1e-6 }.count }
     }
 }

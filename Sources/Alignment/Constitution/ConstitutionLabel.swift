@@ -4,8 +4,8 @@ import Foundation
 /// AI-labelled preferences (RLAIF): for every pair of a prompt's completions, a judge model answers a principle's
 /// multiple-choice question in both orders, and the pair is written as `{"prompt", "chosen", "rejected",
 /// "preference", "principle"}` with `preference` = P(chosen is better) ≥ 0.5 — rows `rlhf reward train` and
-/// `rlhf dpo` take as soft labels. The principle of a pair depends on the seed and the pair's texts only, not on the
-/// order the completions are listed in, so neither is the result.
+/// `rlhf dpo` take as soft labels. Each pair is asked in sorted order under a principle drawn from the seed and the
+/// pair's texts, so the order the completions are listed in changes nothing.
 public struct ConstitutionLabelConfig: JobConfiguration {
     public static let command = "constitution label"
 
@@ -41,51 +41,49 @@ public struct ConstitutionLabelConfig: JobConfiguration {
         }
     }
 
-    /// Labels every pair and writes them; `progress` hears "prompts k/N".
+    /// Labels every pair and writes them; `progress` hears "comparisons k/N".
     @discardableResult
     public func run(progress: (String) -> Void = { _ in }) throws -> [Pair] {
         try validate()
         let constitution = try Constitution.load(self.constitution)
         let sets = try CompletionSet.load(URL(fileURLWithPath: data))
         let judge = try AIJudge(loading: self.judge, batchSize: batchSize)
+        // All prompts' comparisons go to the judge together, so its batches fill however few completions a prompt has.
+        let comparisons = sets.flatMap { Self.comparisons($0, constitution: constitution, seed: seed) }
         var pairs: [Pair] = []
-        for (index, set) in sets.enumerated() {
-            progress("prompts \(index + 1)/\(sets.count)")
-            pairs += try Self.label(set, judge: judge, constitution: constitution, seed: seed)
+        for start in stride(from: 0, to: comparisons.count, by: 8 * batchSize) {
+            let chunk = Array(comparisons[start..<min(comparisons.count, start + 8 * batchSize)])
+            progress("comparisons \(start + chunk.count)/\(comparisons.count)")
+            pairs += Self.pairs(chunk, preferences: try judge.preferences(chunk.map(\.comparison)))
         }
         try JSONLines.write(pairs, to: URL(fileURLWithPath: out))
         return pairs
     }
 
-    /// The pairs of one prompt's completions (identical completions are not compared).
+    /// The pairs of one prompt's completions.
     public static func label(_ set: CompletionSet, judge: AIJudge, constitution: Constitution, seed: UInt64) throws -> [Pair] {
-        var comparisons: [(AIJudge.Comparison, String)] = []
-        for i in set.completions.indices {
-            for j in set.completions.indices where j > i && set.completions[i] != set.completions[j] {
-                let (a, b) = (set.completions[i], set.completions[j])
-                let principle = constitution.principles[Int(StableHash.of([set.prompt] + [a, b].sorted(), seed: seed) % UInt64(constitution.principles.count))]
-                comparisons.append((AIJudge.Comparison(prompt: set.prompt, first: a, second: b, question: principle.preferenceQuestion), principle.name))
+        let comparisons = comparisons(set, constitution: constitution, seed: seed)
+        return pairs(comparisons, preferences: try judge.preferences(comparisons.map(\.comparison)))
+    }
+
+    /// One comparison per pair of distinct completion texts (a repeated text is compared once), each pair in sorted
+    /// order with a principle drawn from the seed and the pair: the same questions however the completions are listed.
+    static func comparisons(_ set: CompletionSet, constitution: Constitution, seed: UInt64) -> [(comparison: AIJudge.Comparison, principle: String)] {
+        var seen: Set<String> = []
+        let texts = set.completions.filter { seen.insert($0).inserted }.sorted()
+        return texts.indices.flatMap { i in
+            texts.indices.dropFirst(i + 1).map { j in
+                let principle = constitution.principles[Int(StableHash.of([set.prompt, texts[i], texts[j]], seed: seed) % UInt64(constitution.principles.count))]
+                return (AIJudge.Comparison(prompt: set.prompt, first: texts[i], second: texts[j], question: principle.preferenceQuestion), principle.name)
             }
         }
-        let preferences = try judge.preferences(comparisons.map(\.0))
-        return zip(comparisons, preferences).map { comparison, p in
-            let (c, principle) = comparison
+    }
+
+    static func pairs(_ comparisons: [(comparison: AIJudge.Comparison, principle: String)], preferences: [Double]) -> [Pair] {
+        zip(comparisons, preferences).map { labeled, p in
+            let (c, principle) = labeled
             return p >= 0.5 ? Pair(prompt: c.prompt, chosen: c.first, rejected: c.second, preference: p, principle: principle)
                             : Pair(prompt: c.prompt, chosen: c.second, rejected: c.first, preference: 1 - p, principle: principle)
         }
-    }
-}
-
-/// FNV-1a over texts: the same on every run and machine (Swift's `Hasher` is seeded per process).
-enum StableHash {
-    static func of(_ texts: [String], seed: UInt64) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
-        for text in texts {
-            for byte in text.utf8 + [0] {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
-            }
-        }
-        return hash
     }
 }

@@ -72,7 +72,11 @@ public struct KTOConfig: DatasetRunConfiguration {
                 return (prompt, completion, example.label)
             }
         }
-        return try PreferencePair.load(url).flatMap { pair in
+        let pairs = try PreferencePair.load(url)
+        if pairs.contains(where: { $0.preference != 1 }) {
+            throw JobError("\(file) has soft labels (\"preference\" below 1), which KTO cannot take: train DPO with --loss sigmoid")
+        }
+        return try pairs.flatMap { pair in
             let tokens = try pair.tokenized(with: tokenizer)
             return [(tokens.prompt, tokens.chosen, true), (tokens.prompt, tokens.rejected, false)]
         }

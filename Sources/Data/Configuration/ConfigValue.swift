@@ -105,26 +105,28 @@ public enum ConfigCoding {
     }
 
     /// A configuration file over `defaults`: fields it leaves out keep their default; a field the configuration
-    /// does not have, or a value of the wrong type, fails with one line naming the file and the field.
+    /// does not have, or a value of the wrong type, fails with one line naming the file, the line and the field.
     public static func load<C: Codable>(_ file: URL, over defaults: C) throws -> C {
-        let data: Data
-        do { data = try Data(contentsOf: file) } catch { throw DataError(file: file.path, line: nil, "cannot read the configuration file") }
-        let overlay: ConfigValue
-        do { overlay = try JSONDecoder().decode(ConfigValue.self, from: data) } catch {
-            throw DataError(file: file.path, line: nil, "not a JSON object")
-        }
-        guard case .object = overlay else { throw DataError(file: file.path, line: nil, "not a JSON object") }
+        let document = try JSONDocument(contentsOf: file)
+        let overlay = try document.decode(ConfigValue.self)
+        guard case .object = overlay else { throw document.error(at: [], "not a JSON object") }
         let merged = try tree(defaults).merging(overlay)
         let config: C
+        let field = { (path: [CodingKey]) in path.map { snakeCased($0.stringValue) } }
         do { config = try decode(C.self, from: try JSONEncoder().encode(merged)) } catch let DecodingError.typeMismatch(_, context) {
-            throw DataError(file: file.path, line: nil, "field \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
+            throw document.error(at: field(context.codingPath), "field \(field(context.codingPath).joined(separator: ".")) has the wrong type")
         } catch let DecodingError.dataCorrupted(context) {
-            throw DataError(file: file.path, line: nil, "field \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+            throw document.error(at: field(context.codingPath), "field \(field(context.codingPath).joined(separator: ".")): \(context.debugDescription)")
         }
         let unknown = overlay.paths(missingFrom: try tree(config))
-        guard unknown.isEmpty else {
-            throw DataError(file: file.path, line: nil, "unknown field\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", "))")
+        guard let first = unknown.first else { return config }
+        throw document.error(at: first.components(separatedBy: "."), "unknown field\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", "))")
+    }
+
+    /// `learningRate` as the file spells it, `learning_rate`.
+    private static func snakeCased(_ key: String) -> String {
+        key.reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
         }
-        return config
     }
 }

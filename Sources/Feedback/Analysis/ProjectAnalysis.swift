@@ -21,7 +21,7 @@ public struct ProjectAnalysis: Sendable {
         let ai = Set(snapshot.labelerNames.filter { $0.value.hasPrefix(Self.aiPrefix) }.keys)
         let otherSource: Set<Int64> = switch source {
         case .human: ai
-        case .ai: Set(snapshot.rankings.map(\.labelerID)).subtracting(ai)
+        case .ai: Set(snapshot.labelerNames.keys).union(snapshot.rankings.map(\.labelerID)).union(snapshot.thumbs.map(\.labelerID)).subtracting(ai)
         case .all: []
         }
         let left = excluded.union(otherSource)

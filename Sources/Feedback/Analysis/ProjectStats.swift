@@ -65,7 +65,8 @@ public struct ProjectStats: Codable, Sendable {
     public let agreement: Double?
     public let reliabilityThreshold: Double
     public let labelers: [LabelerQuality]
-    /// Ids of labelers whose τ is below the threshold.
+    /// Ids of labelers whose τ is below the threshold (an AI labeler's τ against the human consensus, an undefined one
+    /// counting as below: a judge that ties everything cannot be trusted).
     public let unreliable: [Int64]
     public let ratings: [ModelRating]
 
@@ -103,14 +104,14 @@ public struct ProjectStats: Codable, Sendable {
         project = snapshot.project
         agreement = analysis.report.agreement
         reliabilityThreshold = analysis.report.reliabilityThreshold
-        unreliable = analysis.report.unreliableLabelers
+        let unreliableAI = analysis.aiLabelers.filter { ($0.tau ?? -.infinity) < analysis.report.reliabilityThreshold }.map(\.labeler)
+        unreliable = (analysis.report.unreliableLabelers + unreliableAI).sorted()
         let reliability = Dictionary(uniqueKeysWithValues: analysis.report.labelers.map { ($0.labeler, $0) })
-        let threshold = reliabilityThreshold
         labelers = snapshot.labelerNames.keys.sorted().map { id in
             if let agreement = ai[id] {
                 return LabelerQuality(id: id, name: snapshot.labelerNames[id]!, submissions: submissionsPerLabeler[id] ?? 0,
                                       tau: agreement.tau, itemsScored: agreement.itemsScored,
-                                      unreliable: (agreement.tau ?? -.infinity) < threshold, ai: true,
+                                      unreliable: unreliableAI.contains(id), ai: true,
                                       agreementWithHumans: agreement.humans.map {
                                           .init(id: $0.labeler, name: snapshot.labelerNames[$0.labeler] ?? "#\($0.labeler)", tau: $0.tau, items: $0.items)
                                       })

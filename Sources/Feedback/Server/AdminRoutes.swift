@@ -49,6 +49,10 @@ struct AdminRoutes {
         api.post("labelers") { request, context in
             try context.requireAdmin()
             let name = try await request.decodeJSON(LabelerRequest.self, limit: limits.json).name
+            // The prefix marks AI labelers, which stay out of the human consensus: a person may not take it.
+            guard !name.hasPrefix(ProjectAnalysis.aiPrefix) else {
+                throw FeedbackError.invalid("names starting with \(ProjectAnalysis.aiPrefix) are for AI labelers (rlhf feedback ai-label)")
+            }
             return try jsonResponse(try await store.createLabeler(name: name), status: .created)
         }
         api.get("labelers") { _, context in

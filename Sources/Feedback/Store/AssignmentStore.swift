@@ -39,8 +39,12 @@ extension FeedbackStore {
                   AND NOT EXISTS (SELECT 1 FROM assignment WHERE item_id = item.id AND labeler_id = ? AND state = 'done')
                 ORDER BY id
                 """, arguments: [project, labeler])
+            // A skipped item opens again (its slot was given back when skipped); an open one stays as it is.
             for id in ids {
-                try db.execute(sql: "INSERT OR REPLACE INTO assignment (item_id, labeler_id, state) VALUES (?, ?, 'open')", arguments: [id, labeler])
+                try db.execute(sql: """
+                    INSERT INTO assignment (item_id, labeler_id, state) VALUES (?, ?, 'open')
+                    ON CONFLICT (item_id, labeler_id) DO UPDATE SET state = 'open' WHERE state = 'skipped'
+                    """, arguments: [id, labeler])
             }
             return try ids.map { try Self.labelingItem($0, db).item }
         }

@@ -137,7 +137,7 @@
     const query = `format=${format}&labelers=${form.get('labelers')}${form.get('exclude') ? '&exclude_unreliable=true' : ''}`;
     const response = await request(token, 'GET', `/api/projects/${current.id}/export?${query}`);
     const url = URL.createObjectURL(await response.blob());
-    const link = el('a', { href: url, download: `project-${current.id}-${format}.jsonl` });
+    const link = el('a', { href: url, download: `project-${current.id}-${format}-${form.get('labelers')}.jsonl` });
     document.body.append(link);
     link.click();
     link.remove();

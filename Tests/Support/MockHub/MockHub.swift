@@ -143,7 +143,12 @@ public final class MockHub: @unchecked Sendable {
     private func acceptConnections() {
         while true {
             let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { return }
+            // A client that gave up before being accepted (ECONNABORTED) or a signal (EINTR) is no reason to stop.
+            guard connection >= 0 else {
+                if locked({ stopped }) { return }
+                usleep(1_000)
+                continue
+            }
             #if !os(Linux)
             var yes: Int32 = 1
             setsockopt(connection, SOL_SOCKET, SO_NOSIGPIPE, &yes, socklen_t(MemoryLayout<Int32>.size))
