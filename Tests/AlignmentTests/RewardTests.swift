@@ -19,37 +19,20 @@ final class RewardTests: XCTestCase {
 
     /// One SGD step of the pairwise loss writes PyTorch's weights within 1e-4 (scripts/fixtures/make_reward_fixtures.py).
     func testOneSGDStepMatchesPyTorch() throws {
-        let fixture = Self.here.appendingPathComponent("Fixtures/reward-sgd-step")
+        let (_, worst) = try sgdStep(fixture: "reward-sgd-step")
+        print("reward one SGD step vs PyTorch: max |Δ weight| \(worst)")
+        XCTAssertLessThanOrEqual(worst, 1e-4)
+    }
+
+    /// One plain SGD step (lr 0.1) of the tiny Qwen2 reward model on a fixture's pairs: the step's loss, and the largest
+    /// difference between the weights and PyTorch's after its step.
+    private func sgdStep(fixture name: String) throws -> (loss: Double?, worst: Float) {
+        let fixture = Self.here.appendingPathComponent("Fixtures/\(name)")
         let directory = Self.models.appendingPathComponent("tiny-qwen2-reward")
         let tokenizer = try Tokenizer(directory: directory)
         let model = try ModelDirectory.loadRewardModel(directory)
         let groups = try RewardGroup.groups(try PreferencePair.load(fixture.appendingPathComponent("pairs.jsonl")), tokenizer: tokenizer,
                                             maxLength: 512)
-        var config = TrainingConfig(learningRate: 1e-3)
-        (config.steps, config.batchSize, config.learningRate, config.optimizer) = (1, 8, 0.1, .sgd)
-        (config.schedule, config.maxGradNorm, config.shuffle) = (.constant, 0, false)
-        let trainer = RewardTrainer(model: model, train: groups, eval: [], padID: tokenizer.padTokenID!, config: config, tokenizerDirectory: nil)
-        try train(trainer, config, output: try temporaryDirectory(), totalSteps: 1, resume: false)
-        let expected = try SafetensorsFile(contentsOf: fixture.appendingPathComponent("expected.safetensors"))
-        var worst: Float = 0
-        for (name, parameter) in model.namedParameters {
-            worst = max(worst, zip(parameter.value.scalars, try expected.tensor(name).scalars).map { abs($0 - $1) }.max()!)
-        }
-        print("reward one SGD step vs PyTorch: max |Δ weight| \(worst)")
-        XCTAssertLessThanOrEqual(worst, 1e-4)
-    }
-
-    /// Soft labels (an AI labeler's probabilities): one SGD step of binary cross-entropy on σ(r_chosen − r_rejected −
-    /// margin) against each pair's `preference` gives PyTorch's loss within 1e-5 and its weights within 1e-5
-    /// (scripts/fixtures/make_reward_fixtures.py --only soft).
-    func testSoftLabelsMatchAPyTorchStep() throws {
-        let fixture = Self.here.appendingPathComponent("Fixtures/reward-soft-step")
-        let directory = Self.models.appendingPathComponent("tiny-qwen2-reward")
-        let tokenizer = try Tokenizer(directory: directory)
-        let model = try ModelDirectory.loadRewardModel(directory)
-        let pairs = try PreferencePair.load(fixture.appendingPathComponent("pairs.jsonl"))
-        XCTAssertEqual(pairs.map(\.preference), [0.9, 0.6, 1.0, 0.5])
-        let groups = try RewardGroup.groups(pairs, tokenizer: tokenizer, maxLength: 512)
         var config = TrainingConfig(learningRate: 0.1)
         (config.steps, config.batchSize, config.optimizer, config.schedule, config.maxGradNorm, config.shuffle) = (1, 8, .sgd, .constant, 0, false)
         let trainer = RewardTrainer(model: model, train: groups, eval: [], padID: tokenizer.padTokenID!, config: config, tokenizerDirectory: nil)
@@ -58,13 +41,23 @@ final class RewardTests: XCTestCase {
             if case .stepEnded(_, _, let metrics) = event { loss = metrics["loss"] }
             return true
         }
-        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.appendingPathComponent("meta.json"))) as! [String: Any]
-        XCTAssertEqual(try XCTUnwrap(loss), meta["loss"] as! Double, accuracy: 1e-5)
         let expected = try SafetensorsFile(contentsOf: fixture.appendingPathComponent("expected.safetensors"))
         var worst: Float = 0
         for (name, parameter) in model.namedParameters {
             worst = max(worst, zip(parameter.value.scalars, try expected.tensor(name).scalars).map { abs($0 - $1) }.max()!)
         }
+        return (loss, worst)
+    }
+
+    /// Soft labels (an AI labeler's probabilities): one SGD step of binary cross-entropy on σ(r_chosen − r_rejected −
+    /// margin) against each pair's `preference` gives PyTorch's loss within 1e-5 and its weights within 1e-5
+    /// (scripts/fixtures/make_reward_fixtures.py --only soft).
+    func testSoftLabelsMatchAPyTorchStep() throws {
+        let fixture = Self.here.appendingPathComponent("Fixtures/reward-soft-step")
+        XCTAssertEqual(try PreferencePair.load(fixture.appendingPathComponent("pairs.jsonl")).map(\.preference), [0.9, 0.6, 1.0, 0.5])
+        let (loss, worst) = try sgdStep(fixture: "reward-soft-step")
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.appendingPathComponent("meta.json"))) as! [String: Any]
+        XCTAssertEqual(try XCTUnwrap(loss), meta["loss"] as! Double, accuracy: 1e-5)
         print("soft-label reward step vs PyTorch: loss \(loss!), max |Δ weight| \(worst)")
         XCTAssertLessThanOrEqual(worst, 1e-5)
     }
