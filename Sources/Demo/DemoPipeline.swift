@@ -20,6 +20,11 @@ public struct DemoScale: Sendable {
     public var grpoSteps = 80
     public var evalSamplesPerPrompt = 4
     public var labelersFlagNonsense = true
+    /// With AI feedback: items whose human consensus pairs teach the judge, items the AI labeler then ranks, and the
+    /// judge's epochs.
+    public var judgeItems = 60
+    public var aiItems = 300
+    public var judgeEpochs = 3
 
     public static let full = DemoScale()
 
@@ -31,6 +36,7 @@ public struct DemoScale: Sendable {
         (scale.vocabularySize, scale.pretrainSteps, scale.sftEpochs, scale.rewardEpochs) = (300, 4, 1, 1)
         (scale.ppoIterations, scale.ablationIterations, scale.ppoBatchSize) = (2, 2, 8)
         (scale.dpoEpochs, scale.grpoSteps, scale.evalSamplesPerPrompt) = (0.1, 2, 1)
+        (scale.judgeItems, scale.aiItems, scale.judgeEpochs) = (4, 6, 1)
         scale.labelersFlagNonsense = false  // an undertrained model writes little else
         return scale
     }
@@ -46,8 +52,16 @@ public struct DemoSettings: Codable, Sendable {
     public var klBudget = 0.3
     /// A few steps of every stage, to check the plumbing in seconds (the results mean nothing).
     public var quick = false
+    /// `ai` adds RLAIF: a judge model taught by a few hundred human comparisons labels other items, and reward → PPO
+    /// run again from its labels alone (the β = 0 ablation, DPO and GRPO are left out to make room).
+    public var feedback = DemoFeedback.human
 
     public init() {}
+}
+
+/// Where the demo's preferences come from: the simulated humans only, or also an AI labeler.
+public enum DemoFeedback: String, Codable, Sendable, CaseIterable {
+    case human, ai
 }
 
 /// `rlhf demo` as a library: the whole RLHF pipeline on the built-in assistant task, each stage a library run
@@ -59,8 +73,8 @@ public final class DemoPipeline {
     /// Skip the stages an earlier, interrupted demo in `out` finished; resume a training stage it cut short.
     public let resume: Bool
     private let onEvent: (RunEvent) -> Bool
-    private var summary: DemoSummary
-    private var seed: UInt64 { settings.seed }
+    var summary: DemoSummary
+    var seed: UInt64 { settings.seed }
 
     /// `onEvent` hears every stage's messages and training progress.
     public init(out: URL, settings: DemoSettings = DemoSettings(), resume: Bool = false, onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
@@ -70,8 +84,8 @@ public final class DemoPipeline {
         (summary.klCoefficient, summary.klBudgetPerToken) = (settings.klCoefficient, settings.klBudget)
     }
 
-    private func path(_ relative: String) -> String { out.appendingPathComponent(relative).path }
-    private func log(_ message: String) { _ = onEvent(.message(message)) }
+    func path(_ relative: String) -> String { out.appendingPathComponent(relative).path }
+    func log(_ message: String) { _ = onEvent(.message(message)) }
 
     /// Runs every stage and writes `summary.json` and `report.html` into `out`.
     public func run() throws -> DemoSummary {
@@ -117,40 +131,49 @@ public final class DemoPipeline {
         (tuned.out, tuned.ppo.klCoefficient) = (path("policy"), Float(settings.klCoefficient))
         let ppoRun = try train("ppo", tuned) { try $0.run($1) }
         summary.ppoCurve = Self.curve(ppoRun)
-        var ablation = ppo
-        (ablation.out, ablation.ppo.klCoefficient, ablation.iterations) = (path("ablation-kl0"), 0, scale.ablationIterations)
-        let ablationRun = try train("ppo β=0", ablation) { try $0.run($1) }
-        summary.ablationCurve = Self.curve(ablationRun)
-
-        var dpo = DPOConfig()
-        (dpo.model, dpo.dataset.data, dpo.out, dpo.dataset.evalSplit, dpo.dataset.maxLength) = (path("sft"), path("feedback/pairs.jsonl"), path("dpo"), 0.05, 96)
-        // β 0.5 keeps the tiny policy near the SFT model: at β 0.1 it wandered to 1.5 nats/token of KL (seed 42).
-        (dpo.beta, dpo.training.epochs, dpo.training.batchSize, dpo.training.learningRate) = (0.5, scale.dpoEpochs, 16, 5e-5)
-        (dpo.training.schedule, dpo.training.warmupSteps, dpo.training.saveEvery, dpo.training.seed) = (.linear, 10, 100, seed)
-        let dpoRun = try train("dpo", dpo) { try $0.run($1) }
-        summary.dpoCurve = dpoRun.logHistory.compactMap { line in
-            guard let margin = line["rewards/margins"], let accuracy = line["rewards/accuracies"], let step = line["step"] else { return nil }
-            return DemoSummary.DPOPoint(step: Int(step), margin: margin, accuracy: accuracy)
+        var training = [DemoReport.sft: sftRun, DemoReport.policy: ppoRun]
+        if settings.feedback == .ai {
+            training[DemoReport.aiPolicy] = try aiFeedback(reward: reward, ppo: tuned)
+        } else {
+            var ablation = ppo
+            (ablation.out, ablation.ppo.klCoefficient, ablation.iterations) = (path("ablation-kl0"), 0, scale.ablationIterations)
+            let ablationRun = try train("ppo β=0", ablation) { try $0.run($1) }
+            summary.ablationCurve = Self.curve(ablationRun)
+            training[DemoReport.ablation] = ablationRun
         }
 
-        var grpo = GRPOConfig()
-        (grpo.policy, grpo.rewards.reward, grpo.prompts, grpo.out) = (path("sft"), [path("reward")], path("data/ppo_prompts.jsonl"), path("grpo"))
-        (grpo.steps, grpo.batchSize, grpo.numGenerations, grpo.maxCompletionLength) = (scale.grpoSteps, scale.ppoBatchSize, 8, 24)
-        // TRL's lr 1e-6 is for billion-parameter models; β 0.04 (TRL's former default) keeps the tiny policy near SFT.
-        (grpo.learningRate, grpo.lrSchedule, grpo.beta, grpo.saveEvery, grpo.seed) = (5e-5, .constant, 0.04, 20, seed)
-        // Dividing by each group's own std blows up the reward model's noise between near-identical replies; with
-        // the group std (seed 42) arithmetic accuracy fell from 47% to 29%, with the batch std it held (47%).
-        grpo.scaleRewards = .batch
-        let grpoRun = try train("grpo", grpo) { try $0.run($1) }
-        summary.grpoCurve = grpoRun.logHistory.compactMap { line in
-            guard let reward = line["reward"], let kl = line["kl"], let step = line["step"] else { return nil }
-            return DemoSummary.GRPOPoint(step: Int(step), reward: reward, kl: kl)
+        // With AI feedback the comparison is human vs AI labels through the same reward → PPO path; DPO and GRPO are
+        // left out to keep the demo within 15 minutes on two cores.
+        if settings.feedback == .human {
+            var dpo = DPOConfig()
+            (dpo.model, dpo.dataset.data, dpo.out, dpo.dataset.evalSplit, dpo.dataset.maxLength) = (path("sft"), path("feedback/pairs.jsonl"), path("dpo"), 0.05, 96)
+            // β 0.5 keeps the tiny policy near the SFT model: at β 0.1 it wandered to 1.5 nats/token of KL (seed 42).
+            (dpo.beta, dpo.training.epochs, dpo.training.batchSize, dpo.training.learningRate) = (0.5, scale.dpoEpochs, 16, 5e-5)
+            (dpo.training.schedule, dpo.training.warmupSteps, dpo.training.saveEvery, dpo.training.seed) = (.linear, 10, 100, seed)
+            let dpoRun = try train("dpo", dpo) { try $0.run($1) }
+            training[DemoReport.dpo] = dpoRun
+            summary.dpoCurve = dpoRun.logHistory.compactMap { line in
+                guard let margin = line["rewards/margins"], let accuracy = line["rewards/accuracies"], let step = line["step"] else { return nil }
+                return DemoSummary.DPOPoint(step: Int(step), margin: margin, accuracy: accuracy)
+            }
+
+            var grpo = GRPOConfig()
+            (grpo.policy, grpo.rewards.reward, grpo.prompts, grpo.out) = (path("sft"), [path("reward")], path("data/ppo_prompts.jsonl"), path("grpo"))
+            (grpo.steps, grpo.batchSize, grpo.numGenerations, grpo.maxCompletionLength) = (scale.grpoSteps, scale.ppoBatchSize, 8, 24)
+            // TRL's lr 1e-6 is for billion-parameter models; β 0.04 (TRL's former default) keeps the tiny policy near SFT.
+            (grpo.learningRate, grpo.lrSchedule, grpo.beta, grpo.saveEvery, grpo.seed) = (5e-5, .constant, 0.04, 20, seed)
+            // Dividing by each group's own std blows up the reward model's noise between near-identical replies; with
+            // the group std (seed 42) arithmetic accuracy fell from 47% to 29%, with the batch std it held (47%).
+            grpo.scaleRewards = .batch
+            let grpoRun = try train("grpo", grpo) { try $0.run($1) }
+            training[DemoReport.grpo] = grpoRun
+            summary.grpoCurve = grpoRun.logHistory.compactMap { line in
+                guard let reward = line["reward"], let kl = line["kl"], let step = line["step"] else { return nil }
+                return DemoSummary.GRPOPoint(step: Int(step), reward: reward, kl: kl)
+            }
         }
 
-        try evaluate(prompts: data.evalPrompts.map(\.modelPrompt), training: [
-            DemoReport.sft: sftRun, DemoReport.policy: ppoRun, DemoReport.ablation: ablationRun, DemoReport.dpo: dpoRun,
-            DemoReport.grpo: grpoRun,
-        ])
+        try evaluate(prompts: data.evalPrompts.map(\.modelPrompt), training: training)
         summary.totalSeconds = Date().timeIntervalSince(started)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -169,7 +192,7 @@ public final class DemoPipeline {
 
     /// A training stage: the run with this pipeline's progress, resumed when an interrupted demo had begun it.
     @discardableResult
-    private func train<Config: RunConfiguration>(_ name: String, _ config: Config,
+    func train<Config: RunConfiguration>(_ name: String, _ config: Config,
                                                  _ body: (Config, RunControl) throws -> RunResult) throws -> RunResult {
         let begun = resume && FileManager.default.fileExists(atPath: config.out)
         let control = RunControl(resume: begun, onEvent: onEvent)
@@ -177,7 +200,7 @@ public final class DemoPipeline {
     }
 
     /// A stage that is not a training run.
-    private func stage<Config: JobConfiguration>(_ name: String, _ config: Config, _ body: (Config) throws -> Void) throws {
+    func stage<Config: JobConfiguration>(_ name: String, _ config: Config, _ body: (Config) throws -> Void) throws {
         _ = try record(name, command: config.commandLine) {
             try body(config)
             return nil
@@ -186,7 +209,7 @@ public final class DemoPipeline {
 
     /// Runs a stage and records its duration and result; with `resume`, a stage finished by an earlier run is
     /// skipped and its record read back.
-    private func record(_ name: String, command: String, _ body: () throws -> RunResult?) throws -> RunResult? {
+    func record(_ name: String, command: String, _ body: () throws -> RunResult?) throws -> RunResult? {
         let file = out.appendingPathComponent("stages/\(name).json")
         if resume, let data = try? Data(contentsOf: file), let done = try? ConfigCoding.decode(StageRecord.self, from: data) {
             log("\n[\(name)] done by an earlier run, skipped")
@@ -280,13 +303,13 @@ public final class DemoPipeline {
         let directory = out
         let load = { (name: String) in try ModelDirectory.load(directory.appendingPathComponent(name)) }
         // Always run, also when resuming: it is quick and reads every model as it now is.
-        let command = eval.commandLine + "  (and --model \(path("dpo")), \(path("grpo")), \(path("ablation-kl0")))"
+        let others = [DemoReport.dpo, DemoReport.grpo, DemoReport.aiPolicy, DemoReport.ablation].filter { training[$0] != nil }
+        let command = eval.commandLine + "  (and --model " + others.map { path($0) }.joined(separator: ", ") + ")"
         log("\n[eval] $ \(command)")
         let begun = Date()
         PeakMemory.reset()
         (summary.results, summary.samples) = try evaluation.run(
-            sft: try load("sft"), tuned: [(DemoReport.policy, try load("policy")), (DemoReport.dpo, try load("dpo")),
-                                          (DemoReport.grpo, try load("grpo")), (DemoReport.ablation, try load("ablation-kl0"))], sampleCount: 12)
+            sft: try load("sft"), tuned: try ([DemoReport.policy] + others).map { ($0, try load($0)) }, sampleCount: 12)
         summary.stages.append(DemoSummary.Stage(name: "eval", command: command, seconds: Date().timeIntervalSince(begun),
                                                 peakMemoryBytes: PeakMemory.bytes))
         for index in summary.results.indices {

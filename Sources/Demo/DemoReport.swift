@@ -8,13 +8,13 @@ import Foundation
 public enum DemoReport {
     /// The names `DemoSummary.results` and `Sample.replies` use for the SFT model, the PPO policy, the DPO policy,
     /// the GRPO policy and the β = 0 ablation.
-    public static let sft = "sft", policy = "policy", dpo = "dpo", grpo = "grpo", ablation = "ablation-kl0"
+    public static let sft = "sft", policy = "policy", dpo = "dpo", grpo = "grpo", ablation = "ablation-kl0", aiPolicy = "policy-ai"
     /// The rubric gain over SFT, in points, that the tuned policy must reach.
     static let requiredGain = 15.0
 
     public static func html(_ summary: DemoSummary) -> String {
         let sections = [intro(summary), stages(summary), results(summary), curves(summary), dpoCurves(summary), grpoCurves(summary), labeling(summary),
-                        rewardModel(summary), samples(summary)]
+                        aiFeedback(summary), rewardModel(summary), samples(summary)]
         return """
         <!DOCTYPE html>
         <html lang="en">
@@ -82,7 +82,8 @@ public enum DemoReport {
     }
 
     static func displayName(_ name: String) -> String {
-        [sft: "SFT", policy: "PPO policy", dpo: "DPO policy", grpo: "GRPO policy", ablation: "β=0 ablation"][name] ?? name
+        [sft: "SFT", policy: "PPO policy", dpo: "DPO policy", grpo: "GRPO policy", ablation: "β=0 ablation",
+         aiPolicy: "PPO, AI feedback"][name] ?? name
     }
 
     /// The rubric gain of the PPO policy over SFT against `requiredGain` and its KL per token against the budget,
@@ -95,6 +96,10 @@ public enum DemoReport {
         var text = "Verdict: PPO rubric score \(signed(gain)) points over SFT (required +\(number(requiredGain, 1)): "
             + (gain >= requiredGain ? "met" : "not met") + "); KL per token to SFT \(number(kl, 4)) "
             + "(budget \(number(budget, 4)): " + (kl <= budget ? "within" : "over") + ")."
+        if let ai = summary.result(aiPolicy) {
+            text += " PPO from AI feedback \(signed(ai.rubric - base.rubric)) points over SFT (from human feedback \(signed(gain))), KL per token "
+                + "\(number(ai.klPerTokenToSFT, 4))."
+        }
         for (name, label) in [(dpo, "DPO"), (grpo, "GRPO")] {
             guard let other = summary.result(name) else { continue }
             let otherGain = other.rubric - base.rubric
@@ -113,10 +118,11 @@ public enum DemoReport {
         <p>The demo pretrained a tiny model (\(s.modelParameters) parameters) on \(s.pretrainingTokens) tokens, \
         fine-tuned it on \(s.demonstrations) demonstrations (\(percent(s.demonstrationMistakeRate)) of them with \
         mistakes), had simulated labelers rank its completions, trained a reward model on their preferences, tuned the \
-        model with PPO against that reward (KL coefficient β = \(number(s.klCoefficient, 3))) and ran the same PPO with \
-        β = 0 as an ablation, tuned the SFT model with DPO on the same preference pairs (no reward model) and with GRPO \
-        against the same reward model (no critic: each prompt's group of samples is the baseline), then judged \
-        every model on held-out prompts with a hidden rubric. Seed \(s.seed).</p>
+        model with PPO against that reward (KL coefficient β = \(number(s.klCoefficient, 3))) and \
+        \(s.aiFeedback == nil ? "ran the same PPO with β = 0 as an ablation, tuned the SFT model with DPO on the same preference "
+            + "pairs (no reward model) and with GRPO against the same reward model (no critic: each prompt's group of samples is "
+            + "the baseline)" : "ran reward model and PPO again from AI feedback (an AI labeler's preferences alone)"), \
+        then judged every model on held-out prompts with a hidden rubric. Seed \(s.seed).</p>
         """
     }
 
@@ -134,11 +140,20 @@ public enum DemoReport {
     }
 
     static func curves(_ s: DemoSummary) -> String {
-        let names = (ppo: "PPO, β = \(number(s.klCoefficient, 3))", ablation: "β = 0 ablation")
+        // With AI feedback the second curve is PPO against the reward model trained on AI labels (no ablation ran).
+        let ai = s.aiFeedback != nil
+        let names = (ppo: "PPO, β = \(number(s.klCoefficient, 3))", other: ai ? "PPO, AI feedback" : "β = 0 ablation")
         func chart(_ title: String, _ yLabel: String, _ value: @escaping (DemoSummary.CurvePoint) -> Double) -> String {
             let points = { (curve: [DemoSummary.CurvePoint]) in curve.map { (x: Double($0.iteration), y: value($0)) } }
             return lineChart(title: title, yLabel: yLabel, series: [(names.ppo, "#1f6fb4", points(s.ppoCurve)),
-                                                                    (names.ablation, "#d62728", points(s.ablationCurve))])
+                                                                    (names.other, "#d62728", points(ai ? s.aiPPOCurve : s.ablationCurve))])
+        }
+        guard !ai else {
+            return """
+            <h2>PPO curves</h2>
+            \(chart("Mean score per PPO iteration (objective/scores, each run's own reward model)", "objective/scores", \.score))
+            \(chart("KL to the SFT model per PPO iteration (objective/kl)", "objective/kl", \.kl))
+            """
         }
         let compare = { (metric: KeyPath<DemoSummary.ModelResult, Double>, digits: Int) in
             "\(number(s.result(ablation)?[keyPath: metric], digits)) vs \(number(s.result(policy)?[keyPath: metric], digits))"
@@ -155,6 +170,7 @@ public enum DemoReport {
     }
 
     static func dpoCurves(_ s: DemoSummary) -> String {
+        guard s.result(dpo) != nil || !s.dpoCurve.isEmpty else { return "" }
         let points = { (value: (DemoSummary.DPOPoint) -> Double) in s.dpoCurve.map { (x: Double($0.step), y: value($0)) } }
         return stepCurves("DPO", color: "#2ca02c", charts: [
             ("Implicit reward margin per DPO step (rewards/margins)", "rewards/margins", points(\.margin)),
@@ -166,6 +182,7 @@ public enum DemoReport {
     }
 
     static func grpoCurves(_ s: DemoSummary) -> String {
+        guard s.result(grpo) != nil || !s.grpoCurve.isEmpty else { return "" }
         let points = { (value: (DemoSummary.GRPOPoint) -> Double) in s.grpoCurve.map { (x: Double($0.step), y: value($0)) } }
         return stepCurves("GRPO", color: "#9467bd", charts: [
             ("Mean reward of the sampled completions per GRPO step (reward)", "reward", points(\.reward)),
@@ -195,6 +212,20 @@ public enum DemoReport {
         preference pairs.</p>
         \(htmlTable(header: ["labeler", "judgments", "Kendall τ", "flagged unreliable", "unreliable by simulation"],
                     rows: rows))
+        """
+    }
+
+    static func aiFeedback(_ s: DemoSummary) -> String {
+        guard let ai = s.aiFeedback else { return "" }
+        let rows = ai.agreement.map { [escape($0.name), number($0.tau, 3), "\($0.items)", $0.reliableBySimulation ? "no" : "yes"] }
+        return """
+        <h2>AI feedback</h2>
+        <p>A judge (the SFT model, fine-tuned on \(ai.judgeComparisons) human consensus comparisons of \(ai.judgeItems) items, \
+        each asked as a multiple-choice question in both orders; held-out loss \(number(ai.judgeHeldOutLoss, 3))) ranked \
+        \(ai.items) other items as the labeler ai:judge, beside the simulated humans. Its Kendall τ against their \
+        consensus: \(number(ai.tau, 3)). Its \(ai.pairs) preference pairs alone trained a second reward model (held-out \
+        accuracy on AI labels \(percent(ai.rewardHeldOutAccuracy))) and PPO against it, with the human run's settings.</p>
+        \(htmlTable(header: ["human labeler", "τ with the AI labeler", "items", "unreliable by simulation"], rows: rows))
         """
     }
 

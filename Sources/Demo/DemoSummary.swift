@@ -87,6 +87,30 @@ public struct DemoSummary: Codable, Sendable {
         }
     }
 
+    /// RLAIF beside RLHF: what taught the judge and how far its labels agree with the humans'.
+    public struct AIFeedback: Codable, Sendable {
+        public struct Agreement: Codable, Sendable {
+            public var name: String
+            /// Mean Kendall τ-b between the AI labeler's rankings and this human's.
+            public var tau: Double
+            public var items: Int
+            public var reliableBySimulation: Bool
+        }
+
+        /// Human consensus comparisons the judge learnt from (each as two questions, one per order), from this many items.
+        public var judgeComparisons: Int
+        public var judgeItems: Int
+        public var judgeHeldOutLoss: Double?
+        /// Items the AI labeler ranked (none of them the judge's).
+        public var items: Int
+        /// Its mean τ-b against the human consensus on those items.
+        public var tau: Double?
+        public var agreement: [Agreement]
+        /// Preference pairs from its rankings, the reward model's only data.
+        public var pairs: Int
+        public var rewardHeldOutAccuracy: Double?
+    }
+
     public var seed: UInt64
     public var stages: [Stage] = []
     public var pretrainingTokens = 0
@@ -110,6 +134,9 @@ public struct DemoSummary: Codable, Sendable {
     public var ablationCurve: [CurvePoint] = []
     public var dpoCurve: [DPOPoint] = []
     public var grpoCurve: [GRPOPoint] = []
+    /// With `--feedback ai`: the judge, the AI labeler's agreement with the humans, and its PPO run's curve.
+    public var aiFeedback: AIFeedback?
+    public var aiPPOCurve: [CurvePoint] = []
     /// SFT, the PPO policy, the DPO policy, the GRPO policy and the β = 0 ablation.
     public var results: [ModelResult] = []
     public var samples: [Sample] = []

@@ -325,4 +325,35 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(resumed.stderr.components(separatedBy: "done by an earlier run, skipped").count - 1, stages.count - 1)
     }
+
+    /// `rlhf demo --quick --feedback ai` adds the RLAIF stages: a judge taught by the first items' human consensus, a
+    /// second project ranked by the humans and the AI labeler, reward and PPO from its labels alone, and a report
+    /// with the AI labeler's agreement and the AI-feedback policy beside the human one; it resumes like the other.
+    func testQuickDemoWithAIFeedback() throws {
+        let out = try temporaryDirectory().appendingPathComponent("demo-ai")
+        let run = try runRLHF(["demo", "--quick", "--feedback", "ai", "--out", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
+                                    as? [String: Any])
+        let stages = try XCTUnwrap(summary["stages"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        XCTAssertEqual(stages, ["tokenizer", "pretrain", "sft", "complete", "project", "import", "label", "stats", "export", "reward", "ppo",
+                                "judge", "ai project", "ai import", "ai project labels", "ai-label", "ai export", "reward (AI labels)",
+                                "ppo (AI feedback)", "eval"])
+        XCTAssertEqual(try XCTUnwrap(summary["results"] as? [[String: Any]]).compactMap { $0["name"] as? String },
+                       ["sft", "policy", "policy-ai"])
+        let ai = try XCTUnwrap(summary["aiFeedback"] as? [String: Any])
+        XCTAssertEqual(ai["items"] as? Int, 6)
+        XCTAssertEqual(try XCTUnwrap(ai["agreement"] as? [[String: Any]]).compactMap { $0["name"] as? String }, ["ada", "ben", "cy"])
+        XCTAssertGreaterThan(ai["judgeComparisons"] as? Int ?? 0, 0)
+        let judgeRows = try String(contentsOf: out.appendingPathComponent("data/judge.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(judgeRows.count, 2 * (ai["judgeComparisons"] as? Int ?? 0), "each comparison asked in both orders")
+        for skipped in ["ablation-kl0", "dpo", "grpo"] { XCTAssertFalse(exists(out.appendingPathComponent(skipped)), skipped) }
+        XCTAssertTrue(exists(out.appendingPathComponent("policy-ai/model.safetensors")))
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<h2>AI feedback</h2>") && report.contains("PPO, AI feedback"), report)
+        XCTAssertTrue(run.stdout.contains("PPO from AI feedback"), run.stdout)
+        let resumed = try runRLHF(["demo", "--quick", "--feedback", "ai", "--out", out.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(resumed.stderr.components(separatedBy: "done by an earlier run, skipped").count - 1, stages.count - 1)
+    }
 }

@@ -3,6 +3,8 @@ import ArgumentParser
 import Demo
 import Foundation
 
+extension DemoFeedback: ExpressibleByArgument {}
+
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -35,6 +37,11 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "A few steps of every stage, to check the plumbing in seconds (the results mean nothing).")
     var quick = false
 
+    @Option(help: ArgumentHelp("Where preferences come from: human (the simulated labelers) or ai (also a judge model taught by "
+                               + "a few hundred of their comparisons, whose labels alone train a second reward model and PPO run; "
+                               + "the β = 0 ablation, DPO and GRPO are left out).", valueName: "human|ai"))
+    var feedback: DemoFeedback = .human
+
     @Flag(help: "Continue an interrupted demo in --out: stages that finished are skipped (same flags needed).")
     var resume = false
 
@@ -49,7 +56,7 @@ struct DemoCommand: ParsableCommand {
         set(&settings.seed, seed)
         set(&settings.klCoefficient, klCoef)
         set(&settings.klBudget, klBudget)
-        settings.quick = quick
+        (settings.quick, settings.feedback) = (quick, feedback)
         let pipeline = DemoPipeline(out: out, settings: settings, resume: resume, onEvent: reporter.handle)
         let summary = try pipeline.run()
         print("\n" + DemoReport.table(summary))
