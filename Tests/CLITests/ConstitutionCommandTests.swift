@@ -42,6 +42,13 @@ final class ConstitutionCommandTests: XCTestCase {
                                   "--steps", "1", "--batch-size", "2", "--eval-split", "0"])
         XCTAssertEqual(reward.status, 0, reward.stderr)
 
+        try "{\"prompt\": \"Hi\"}\n{\"promt\": \"typo\"}\n".write(to: root.appendingPathComponent("typo.jsonl"), atomically: true, encoding: .utf8)
+        let typo = try runRLHF(["constitution", "revise", "--model", judge, "--prompts", root.appendingPathComponent("typo.jsonl").path,
+                                "--out", root.appendingPathComponent("x.jsonl").path])
+        XCTAssertNotEqual(typo.status, 0)
+        XCTAssertTrue(typo.stderr.contains("typo.jsonl:2:"), typo.stderr)
+        XCTAssertEqual(typo.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, typo.stderr)
+
         let bad = root.appendingPathComponent("bad.json")
         try "{\"name\": \"x\",\n \"principles\": [{\"name\": \"a\"}]}".write(to: bad, atomically: true, encoding: .utf8)
         let refused = try runRLHF(["constitution", "label", "--judge", judge, "--data", root.appendingPathComponent("completions.jsonl").path,
