@@ -14,7 +14,7 @@ let package = Package(
     name: "RLHFKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Demo"]),
+        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Personalization", "Demo"]),
         .executable(name: "rlhf", targets: ["rlhf"]),
     ],
     dependencies: [
@@ -48,11 +48,17 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird")],
             resources: [.copy("Web")]
         ),
+        // Each chat user's own adapter, trained from their feedback while the server runs (`rlhf serve --model`).
+        .target(
+            name: "Personalization",
+            dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data", "Alignment", "Feedback",
+                           .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         // The built-in task of `rlhf demo`: data, hidden rubric, simulated labelers, report.
         .target(name: "Demo", dependencies: ["Tensor", "Tokenizer", "Models", "Alignment", "Feedback"]),
         .executableTarget(
             name: "rlhf",
-            dependencies: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Demo",
+            dependencies: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Personalization", "Demo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
@@ -64,9 +70,10 @@ let package = Package(
         .target(name: "MockHub", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/Support/MockHub"),
         .testTarget(name: "HubTests", dependencies: ["Hub", "MockHub"]),
         .testTarget(name: "AlignmentTests", dependencies: ["Alignment", "Feedback"], exclude: ["Fixtures"]),
-        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Personalization", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Feedback", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment", "Feedback", "MockHub"]),
+        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment", "Feedback", "Demo", "MockHub"],
+                    exclude: ["Fixtures"]),
     ]
 )

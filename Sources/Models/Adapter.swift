@@ -10,12 +10,21 @@ public enum PEFTAdapter {
     public static let weightsFile = "adapter_model.safetensors"
     static let keyPrefix = "base_model.model."
 
-    /// Attaches adapters to `targets` (nil: the family's attention projections, as PEFT defaults) and freezes
-    /// every base parameter.
+    /// PEFT's target that adapts every linear layer but the output head.
+    public static let allLinear = "all-linear"
+
+    /// Attaches adapters to `targets` (nil: the family's attention projections, as PEFT defaults; `all-linear`: every
+    /// linear layer but the head, saved as their names) and freezes every base parameter.
     public static func attach(to model: any CausalLanguageModel, rank: Int, alpha: Float, dropout: Float,
                               targets: [String]? = nil, seed: UInt64) throws -> LoRAAdapters {
-        try attachLoRA(to: model, rank: rank, alpha: alpha, dropout: dropout,
-                       targets: targets ?? model.config.defaultLoRATargets, seed: seed)
+        var names = targets ?? model.config.defaultLoRATargets
+        if names == [allLinear] {
+            names = []
+            for (path, _) in model.namedLinears where !names.contains(String(path.split(separator: ".").last!)) {
+                names.append(String(path.split(separator: ".").last!))
+            }
+        }
+        return try attachLoRA(to: model, rank: rank, alpha: alpha, dropout: dropout, targets: names, seed: seed)
     }
 
     /// Writes the adapter alone: r·(in + out) values per adapted layer, megabytes where the model is gigabytes.
@@ -65,8 +74,22 @@ public enum PEFTAdapter {
         try assign(try SafetensorsFile(contentsOf: url), to: adapters, path: url.path)
     }
 
-    /// Every adapter tensor must be in the file, with its shape, and nothing else.
+    /// The weights saved in `directory` for adapters shaped like `adapters`, in their `namedParameters` order, without
+    /// touching them: one user's adapter to run on a shared base (`LoRAAdapters.withRowWeights`).
+    public static func weights(from directory: URL, shapedLike adapters: LoRAAdapters) throws -> [Tensor] {
+        let url = directory.appendingPathComponent(weightsFile)
+        let file = try SafetensorsFile(contentsOf: url)
+        try check(file, against: adapters, path: url.path)
+        return try adapters.namedParameters.map { try file.tensor(keyPrefix + $0.name) }
+    }
+
     private static func assign(_ weights: SafetensorsFile, to adapters: LoRAAdapters, path: String) throws {
+        try check(weights, against: adapters, path: path)
+        for (name, parameter) in adapters.namedParameters { try parameter.assign(try weights.tensor(keyPrefix + name)) }
+    }
+
+    /// Every adapter tensor must be in the file, with its shape, and nothing else.
+    private static func check(_ weights: SafetensorsFile, against adapters: LoRAAdapters, path: String) throws {
         let expected = adapters.namedParameters.map { (key: keyPrefix + $0.name, parameter: $0.parameter) }
         let keys = Set(expected.map(\.key))
         let missing = expected.map(\.key).filter { !weights.contains($0) }
@@ -81,7 +104,6 @@ public enum PEFTAdapter {
             guard shape == parameter.value.shape else {
                 throw ModelError.checkpoint(path: path, "tensor \(key) has shape \(shape), the model's layer needs \(parameter.value.shape)")
             }
-            try parameter.assign(try weights.tensor(key))
         }
     }
 }

@@ -43,11 +43,16 @@ public struct TextGenerator {
 
     /// New tokens for each prompt (a stop token, when one ends the row, is included). Prompts of different
     /// lengths are left-padded into one batch. `onToken(row, token)` sees every new token as it is made and
-    /// returns false to end that row early (e.g. when a stop string appears).
-    public func generate(_ prompts: [[Int]], options: Options,
+    /// returns false to end that row early (e.g. when a stop string appears). `rowSampling` gives each row its
+    /// own sampling (seed included) instead of `options.sampling` with the seed advanced by the row index: rows of
+    /// different requests batched together.
+    public func generate(_ prompts: [[Int]], options: Options, rowSampling: [SamplingOptions]? = nil,
                          onToken: (_ row: Int, _ token: Int) -> Bool = { _, _ in true }) throws -> [[Int]] {
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else {
             throw ModelError.generation("every prompt needs at least one token")
+        }
+        if let rowSampling, rowSampling.count != prompts.count {
+            throw ModelError.generation("\(rowSampling.count) sampling settings for \(prompts.count) prompts")
         }
         let batch = prompts.count
         let promptLength = prompts.map(\.count).max()!
@@ -57,6 +62,7 @@ public struct TextGenerator {
         var generated = [[Int]](repeating: [], count: batch)
         var finished = [Bool](repeating: false, count: batch)
         var samplers = (0..<batch).map { row in
+            if let rowSampling { return TokenSampler(options: rowSampling[row]) }
             var sampling = options.sampling
             sampling.seed &+= UInt64(row)
             return TokenSampler(options: sampling)

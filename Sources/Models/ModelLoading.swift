@@ -18,6 +18,18 @@ public enum ModelDirectory {
         return model
     }
 
+    /// A second instance of `model` whose weights are the same storage (copy-on-write: nothing is copied while
+    /// neither writes them), e.g. a frozen base trained through adapters on one thread while another serves it.
+    public static func instance(sharingWeightsOf model: any CausalLanguageModel) throws -> any CausalLanguageModel {
+        var initializer = WeightInitializer.zeros
+        let twin = try model.config.makeModel(initializer: &initializer)
+        for (mine, theirs) in zip(twin.namedParameters, model.namedParameters) {
+            try mine.parameter.assign(theirs.parameter.value)
+            mine.parameter.isTrainable = theirs.parameter.isTrainable
+        }
+        return twin
+    }
+
     /// Replaces a model's weights with those saved in `directory` (e.g. a training checkpoint).
     public static func loadWeights(into model: any CausalLanguageModel, from directory: URL) throws {
         try assignWeights(of: model, from: try SafetensorsCheckpoint(directory: directory), path: directory.path)

@@ -31,11 +31,49 @@ public final class LoRAAdapter: Module {
 
     public var rank: Int { a.value.shape[0] }
 
+    /// For inference over a batch whose rows belong to different users: each batch row's own (A, B), or nil for
+    /// none (the base alone). Set, it replaces `a` and `b`; the leading axis of the input is batch × positions.
+    public var rowWeights: [(a: Tensor, b: Tensor)?]?
+
     /// The update added to the layer's output. Scaling the r-wide intermediate instead of the output is
     /// the same product and touches r/out as many values.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        if let rowWeights { return try perRowUpdate(x, rowWeights) }
         let dropped = try isTraining && GradMode.isEnabled ? x.dropout(probability: dropout, generator: &dropoutGenerator) : x
         return try Tensor.linear(try Tensor.linear(dropped, weight: a.value) * scaling, weight: b.value)
+    }
+
+    /// Runs of consecutive batch rows sharing one adapter go through it in one product; rows without one get zeros.
+    private func perRowUpdate(_ x: Tensor, _ rows: [(a: Tensor, b: Tensor)?]) throws -> Tensor {
+        guard !GradMode.isEnabled else { throw TensorError.invalidArgument(op: "LoRA", "per-row adapters are for inference only") }
+        let inFeatures = x.shape.last!, outFeatures = b.value.shape[0]
+        let flat = try x.reshaped([x.count / inFeatures, inFeatures])
+        guard flat.shape[0] % rows.count == 0 else {
+            throw TensorError.shapeMismatch(op: "LoRA", "\(flat.shape[0]) input rows for \(rows.count) batch rows")
+        }
+        let positions = flat.shape[0] / rows.count
+        var pieces: [Tensor] = []
+        var start = 0
+        while start < rows.count {
+            var end = start + 1
+            while end < rows.count, Self.same(rows[end], rows[start]) { end += 1 }
+            let range = (start * positions)..<(end * positions)
+            if let weights = rows[start] {
+                pieces.append(try Tensor.linear(try Tensor.linear(try flat.slice(axis: 0, range), weight: weights.a) * scaling, weight: weights.b))
+            } else {
+                pieces.append(Tensor.zeros([range.count, outFeatures]))
+            }
+            start = end
+        }
+        return try Tensor.concat(pieces, axis: 0).reshaped(Array(x.shape.dropLast()) + [outFeatures])
+    }
+
+    private static func same(_ x: (a: Tensor, b: Tensor)?, _ y: (a: Tensor, b: Tensor)?) -> Bool {
+        switch (x, y) {
+        case (nil, nil): return true
+        case let (x?, y?): return x.a.sharesStorage(with: y.a) && x.b.sharesStorage(with: y.b)
+        default: return false
+        }
     }
 
     /// scaling·B·A laid out like the base weight: [out, in], or [in, out] for an `inputMajor` layer.
@@ -161,6 +199,16 @@ public final class LoRAAdapters: Module {
         var indexHash = SeededGenerator(seed: UInt64(microBatch))
         var streams = SeededGenerator(seed: seed ^ indexHash.next())
         for layer in layers { layer.adapter.dropoutGenerator = SeededGenerator(seed: streams.next()) }
+    }
+
+    /// Runs `body` with batch row i using `rows[i]` (weights in `namedParameters` order, nil: the base alone): one
+    /// forward pass for several users' adapters on one base.
+    public func withRowWeights<T>(_ rows: [[Tensor]?], _ body: () throws -> T) throws -> T {
+        for (index, layer) in layers.enumerated() {
+            layer.adapter.rowWeights = rows.map { weights in weights.map { ($0[2 * index], $0[2 * index + 1]) } }
+        }
+        defer { for layer in layers { layer.adapter.rowWeights = nil } }
+        return try body()
     }
 
     /// Folds every adapter into its layer (W += scaling·B·A) and detaches it, leaving a plain model whose

@@ -149,8 +149,9 @@ extension Tokenizer {
     /// `chat_template` or chat_template.jinja) exactly as `transformers`' `apply_chat_template(...,
     /// tokenize=False)` renders it, or as `role: content` lines when the tokenizer has no template.
     /// Encode the result with `addSpecialTokens: false`: the template writes BOS itself.
-    public func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
-        let template = chatTemplate ?? ChatTemplate(family: .plain)
+    /// `template` (Jinja source) replaces the tokenizer's own, e.g. for a model fine-tuned on another format.
+    public func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool, template source: String? = nil) throws -> String {
+        let template = source.map(ChatTemplate.init) ?? chatTemplate ?? ChatTemplate(family: .plain)
         var specialTokens: [String: String] = [:]
         for (name, token) in [("bos_token", bosToken), ("eos_token", eosToken), ("unk_token", unknownToken), ("pad_token", padToken)] {
             specialTokens[name] = token

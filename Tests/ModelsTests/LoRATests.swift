@@ -47,6 +47,36 @@ final class LoRATests: XCTestCase {
         }
     }
 
+    /// One batch, rows through different users' adapters: each row's logits are those of its adapter alone (or of the
+    /// base for a row without one), and `all-linear` adapts every linear layer but the head.
+    func testPerRowAdaptersMatchEachAdapterAlone() throws {
+        for (json, _) in Self.cases {
+            let model = try TinyModels.make(json)
+            let adapters = try PEFTAdapter.attach(to: model, rank: 2, alpha: 4, dropout: 0, targets: [PEFTAdapter.allLinear], seed: 1)
+            let names = Set(adapters.layers.map { String($0.path.split(separator: ".").last!) })
+            XCTAssertEqual(adapters.layers.count, model.namedLinears.count, "all-linear: \(names.sorted())")
+            try fillB(adapters, seed: 7)
+            let first = adapters.namedParameters.map(\.parameter.value)
+            try fillB(adapters, seed: 8)
+            let second = adapters.namedParameters.map(\.parameter.value)
+            let rows = Self.ids.count / 3  // three rows of four tokens
+            func alone(_ weights: [Tensor]?) throws -> [Float] {
+                try withNoGrad {
+                    guard let weights else { return try adapters.withAdaptersDisabled { try logits(model, batch: 3).scalars } }
+                    return try adapters.withWeights(weights) { try logits(model, batch: 3).scalars }
+                }
+            }
+            let mixed = try withNoGrad { try adapters.withRowWeights([second, nil, first]) { try logits(model, batch: 3).scalars } }
+            let width = mixed.count / 3
+            for (row, weights) in [second, nil, first].enumerated() {
+                let expected = Array(try alone(weights)[(row * width)..<((row + 1) * width)])
+                let got = Array(mixed[(row * width)..<((row + 1) * width)])
+                XCTAssertEqual(zip(got, expected).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-5, "row \(row) of \(rows)-token rows")
+            }
+            XCTAssertThrowsError(try adapters.withRowWeights([first, nil, first]) { try loss(model) }, "inference only")
+        }
+    }
+
     func testTargetsFollowPEFTMatching() throws {
         let gpt2 = try PEFTAdapter.attach(to: try TinyModels.make(TinyModels.gpt2JSON), rank: 2, alpha: 4, dropout: 0,
                                           targets: ["c_attn", "mlp.c_proj"], seed: 0)

@@ -10,8 +10,8 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
     public var alpha: Float = 16
     /// Dropout on the adapters' input while training.
     public var dropout: Float = 0.05
-    /// Module names to adapt, e.g. q_proj and v_proj; empty: the family's attention projections (c_attn for
-    /// GPT-2, q_proj and v_proj for the Llama family), as PEFT defaults.
+    /// Module names to adapt, e.g. q_proj and v_proj, or `all-linear` for every linear layer but the head; empty:
+    /// the family's attention projections (c_attn for GPT-2, q_proj and v_proj for the Llama family), as PEFT defaults.
     public var targets: [String] = []
 
     enum CodingKeys: String, CodingKey {
@@ -20,7 +20,7 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    func validate() throws {
+    public func validate() throws {
         try Check.nonNegative(rank, "lora_rank")
         try Check.positive(alpha, "lora_alpha")
         if !(0..<1).contains(dropout) { throw JobError("lora_dropout must be in [0, 1) (got \(dropout))") }

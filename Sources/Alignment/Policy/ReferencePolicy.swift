@@ -37,6 +37,12 @@ public final class ReferencePolicy {
         }
     }
 
+    /// The base under `adapters` with them switched off, whatever their weights: e.g. a user's adapter trained
+    /// again from scratch, anchored to the shared base.
+    public init(baseOf policy: any CausalLanguageModel, adapters: LoRAAdapters) {
+        source = .baseWithoutAdapters(policy, adapters)
+    }
+
     /// Runs `body` on the reference model, without recording gradients.
     public func callAsFunction<T>(_ body: (any CausalLanguageModel) throws -> T) throws -> T {
         try withNoGrad {

@@ -58,7 +58,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Keys that do not change what a resumed run computes.
     static let resumeInsensitiveKeys: Set<String> = ["save_every", "eval_every"]
 
-    func validate() throws {
+    public func validate() throws {
         if let steps { try Check.positive(steps, "steps") }
         try Check.positive(epochs, "epochs")
         try Check.positive(batchSize, "batch_size")

@@ -2,6 +2,8 @@
 public enum Identity: Sendable, Equatable {
     case admin
     case labeler(Int64)
+    /// An end user of the chat (personalization), who sees only their own turns and adapter.
+    case user(Int64)
 }
 
 /// A person who labels, with the projects they are a member of.

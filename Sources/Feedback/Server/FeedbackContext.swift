@@ -9,7 +9,7 @@ public struct FeedbackContext: RequestContext {
         coreContext = .init(source: source)
     }
 
-    func requireAdmin() throws {
+    public func requireAdmin() throws {
         guard identity == .admin else { throw FeedbackError.forbidden("only the admin may do this") }
     }
 
@@ -19,7 +19,22 @@ public struct FeedbackContext: RequestContext {
         return id
     }
 
-    func requireIdentity() throws -> Identity {
+    /// The calling chat user's id.
+    public func requireUser() throws -> Int64 {
+        guard case .user(let id) = identity else { throw FeedbackError.forbidden("only chat users may do this") }
+        return id
+    }
+
+    /// The caller may act for chat user `id`: the user themself or the admin.
+    public func requireUserOrAdmin(_ id: Int64) throws {
+        switch identity {
+        case .admin: return
+        case .user(let user) where user == id: return
+        default: throw FeedbackError.forbidden("only user \(id) and the admin may do this")
+        }
+    }
+
+    public func requireIdentity() throws -> Identity {
         guard let identity else { throw HTTPError(.unauthorized) }
         return identity
     }

@@ -6,9 +6,9 @@ import Logging
 /// admin page at /admin.
 public enum FeedbackServer {
     /// The application, ready to `runService()` (or to test). `onRunning` gets the bound port (useful with
-    /// port 0).
+    /// port 0). `extensions` add their pages and API routes (e.g. the personalized chat of a server with a model).
     public static func application(store: FeedbackStore, host: String = "127.0.0.1", port: Int = 8080,
-                                   limits: RequestLimits = RequestLimits(),
+                                   limits: RequestLimits = RequestLimits(), extensions: [any ServerExtension] = [],
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = Router(context: FeedbackContext.self)
         router.add(middleware: SecurityHeaders())
@@ -16,6 +16,7 @@ public enum FeedbackServer {
         let api = router.group("api").add(middleware: BearerAuthentication(store: store))
         AdminRoutes(store: store, limits: limits).register(on: api)
         LabelerRoutes(store: store, limits: limits).register(on: api)
+        for routes in extensions { routes.register(pages: router, api: api) }
         var logger = Logger(label: "rlhf.serve")
         logger.logLevel = .warning
         return Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(limits.idleSeconds))),
@@ -24,4 +25,10 @@ public enum FeedbackServer {
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
                            logger: logger)
     }
+}
+
+/// Routes a server gains from outside the labeling app: pages on `pages`, JSON routes on `api` (behind the bearer
+/// tokens).
+public protocol ServerExtension: Sendable {
+    func register(pages: Router<FeedbackContext>, api: RouterGroup<FeedbackContext>)
 }

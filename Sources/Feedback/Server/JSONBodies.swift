@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Request bodies read with a size limit (413 past it) and decoded with errors that name the bad field (400).
 extension Request {
-    func bodyData(limit: Int) async throws -> Data {
+    public func bodyData(limit: Int) async throws -> Data {
         let tooLarge = HTTPError(.contentTooLarge, message: "the request body is over \(limit) bytes")
         // Refused from the header alone: a client declaring a huge body is not waited for.
         if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
@@ -15,7 +15,7 @@ extension Request {
         return data
     }
 
-    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+    public func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
         let data = try await bodyData(limit: limit)
         do {
             return try JSONDecoder().decode(T.self, from: data)
@@ -26,7 +26,7 @@ extension Request {
 }
 
 /// A JSON response with keys sorted, as every API answer is sent.
-func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+public func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],

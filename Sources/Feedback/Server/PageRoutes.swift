@@ -14,6 +14,7 @@ struct PageRoutes {
             return html(assets.labelPage(project: project))
         }
         router.get("admin") { _, _ in html(assets.adminPage) }
+        router.get("chat") { _, _ in html(assets.chatPage) }
         router.get("static/:file") { _, context in
             guard let file = assets.staticFiles[try context.parameters.require("file")] else { throw HTTPError(.notFound) }
             return Response(status: .ok, headers: [.contentType: file.contentType], body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))

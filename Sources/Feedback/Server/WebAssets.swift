@@ -11,6 +11,8 @@ struct WebAssets: Sendable {
     let staticFiles: [String: File]
     private let labelTemplate: String
     let adminPage: String
+    /// The end users' chat (personalization); its API answers only on a server started with a model.
+    let chatPage: String
 
     static func load() throws -> WebAssets {
         func read(_ name: String) throws -> Data {
@@ -22,11 +24,12 @@ struct WebAssets: Sendable {
         }
         let types = ["js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"]
         var files: [String: File] = [:]
-        for name in ["label.js", "admin.js", "common.js", "style.css"] {
+        for name in ["label.js", "admin.js", "chat.js", "common.js", "style.css"] {
             files[name] = File(contentType: types[String(name.split(separator: ".").last!)]!, bytes: try read(name))
         }
         return WebAssets(staticFiles: files, labelTemplate: String(decoding: try read("label.html"), as: UTF8.self),
-                         adminPage: String(decoding: try read("admin.html"), as: UTF8.self))
+                         adminPage: String(decoding: try read("admin.html"), as: UTF8.self),
+                         chatPage: String(decoding: try read("chat.html"), as: UTF8.self))
     }
 
     /// The labeler page for one project. Only the integer id is put into the markup; everything else (the

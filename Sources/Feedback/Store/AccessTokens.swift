@@ -15,14 +15,14 @@ extension FeedbackStore {
             try Self.checkAdminToken(token)
             let hash = SHA256.hex(token)
             try await write { db in
-                try db.execute(sql: "DELETE FROM token WHERE labeler_id IS NULL AND hash != ?", arguments: [hash])
+                try db.execute(sql: "DELETE FROM token WHERE labeler_id IS NULL AND user_id IS NULL AND hash != ?", arguments: [hash])
                 try db.execute(sql: "INSERT OR IGNORE INTO token (hash, labeler_id) VALUES (?, NULL)", arguments: [hash])
             }
             return nil
         }
         let token = Self.newToken()
         let created = try await write { db -> Bool in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM token WHERE labeler_id IS NULL)") != true else { return false }
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM token WHERE labeler_id IS NULL AND user_id IS NULL)") != true else { return false }
             try db.execute(sql: "INSERT INTO token (hash, labeler_id) VALUES (?, NULL)", arguments: [SHA256.hex(token)])
             return true
         }
@@ -33,9 +33,9 @@ extension FeedbackStore {
     public func identity(forToken token: String) async throws -> Identity? {
         let hash = SHA256.hex(token)
         return try await read { db -> Identity? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT labeler_id FROM token WHERE hash = ?", arguments: [hash]) else { return nil }
-            let labeler: Int64? = row["labeler_id"]
-            return labeler.map(Identity.labeler) ?? .admin
+            guard let row = try Row.fetchOne(db, sql: "SELECT labeler_id, user_id FROM token WHERE hash = ?", arguments: [hash]) else { return nil }
+            let labeler: Int64? = row["labeler_id"], user: Int64? = row["user_id"]
+            return labeler.map(Identity.labeler) ?? user.map(Identity.user) ?? .admin
         }
     }
 

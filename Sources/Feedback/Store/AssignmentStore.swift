@@ -5,10 +5,13 @@ import GRDB
 /// getting the same item twice.
 extension FeedbackStore {
     /// The labeler's open item in the project, else the least-covered item it has not seen that still needs
-    /// labelers, else nil (nothing left for this labeler).
+    /// labelers, else nil (nothing left for this labeler). Assignments of the project left open longer than
+    /// `assignmentTimeout` are taken back first.
     public func nextItem(project: Int64, labeler: Int64) async throws -> LabelingItem? {
-        try await write { db in
+        let timeout = assignmentTimeout
+        return try await write { db in
             try Self.requireAccess(.labeler(labeler), project: project, db)
+            try Self.expireAbandonedAssignments(project: project, timeout: timeout, db)
             let labelersPerItem = try Self.project(project, db).settings.labelersPerItem
             if let open = try Int64.fetchOne(db, sql: """
                 SELECT assignment.item_id FROM assignment JOIN item ON item.id = assignment.item_id
@@ -85,6 +88,24 @@ extension FeedbackStore {
         }
     }
 
+    /// Gives the slots of assignments open longer than `timeout` seconds back to the pool: the rows go (their
+    /// labelers may be given the item again) and the items' coverage drops, in the caller's transaction. A ranking
+    /// submitted later on such an assignment is refused, so nothing is counted twice.
+    static func expireAbandonedAssignments(project: Int64, timeout: Double, _ db: Database) throws {
+        let cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || :timeout || ' seconds')"
+        let abandoned = """
+            FROM assignment WHERE state = 'open' AND assigned_at < \(cutoff)
+              AND item_id IN (SELECT id FROM item WHERE project_id = :project)
+            """
+        let arguments: StatementArguments = ["project": project, "timeout": timeout]
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 \(abandoned))", arguments: arguments) == true else { return }
+        try db.execute(sql: """
+            UPDATE item SET assigned_count = assigned_count - (SELECT count(*) \(abandoned) AND assignment.item_id = item.id)
+            WHERE project_id = :project
+            """, arguments: arguments)
+        try db.execute(sql: "DELETE \(abandoned)", arguments: arguments)
+    }
+
     enum AssignmentState: String {
         case open, done, skipped
     }
@@ -93,7 +114,7 @@ extension FeedbackStore {
     static func assignmentState(item itemID: Int64, labeler: Int64, _ db: Database) throws -> AssignmentState {
         guard let state = try String.fetchOne(db, sql: "SELECT state FROM assignment WHERE item_id = ? AND labeler_id = ?",
                                               arguments: [itemID, labeler]).flatMap(AssignmentState.init) else {
-            throw FeedbackError.forbidden("item \(itemID) is not assigned to you")
+            throw FeedbackError.forbidden("item \(itemID) is not assigned to you (an assignment left unjudged too long goes back to the pool)")
         }
         return state
     }

@@ -6,9 +6,16 @@ import GRDB
 /// the single writer, whose transactions serialize assignment and submission.
 public final class FeedbackStore: Sendable {
     public let path: String
+    /// An open assignment older than this many seconds was abandoned: it goes back to the pool (see `nextItem`).
+    public let assignmentTimeout: Double
     let pool: DatabasePool
 
-    public init(path: String) throws {
+    /// An hour: longer than anyone takes over one item, short enough that a closed tab does not hold a slot all day.
+    public static let defaultAssignmentTimeout: Double = 3600
+
+    public init(path: String, assignmentTimeout: Double = defaultAssignmentTimeout) throws {
+        guard assignmentTimeout > 0 else { throw FeedbackError.invalid("the assignment timeout must be positive (got \(assignmentTimeout))") }
+        self.assignmentTimeout = assignmentTimeout
         try Self.restrictToOwner(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)

@@ -21,12 +21,13 @@ extension FeedbackStore {
         }
     }
 
-    /// Every project for the admin; a labeler's own projects for a labeler.
+    /// Every project for the admin; a labeler's own projects for a labeler; none for a chat user.
     public func projects(visibleTo identity: Identity) async throws -> [Project] {
         try await read { db in
             let ids: [Int64]
             switch identity {
             case .admin: ids = try Int64.fetchAll(db, sql: "SELECT id FROM project ORDER BY id")
+            case .user: ids = []
             case .labeler(let labeler):
                 ids = try Int64.fetchAll(db, sql: "SELECT project_id FROM membership WHERE labeler_id = ? ORDER BY project_id",
                                          arguments: [labeler])
@@ -88,9 +89,14 @@ extension FeedbackStore {
         }
     }
 
-    /// Admins see every project; a labeler only those it is a member of.
+    /// Admins see every project; a labeler only those it is a member of; chat users none.
     static func requireAccess(_ identity: Identity, project: Int64, _ db: Database) throws {
-        guard case .labeler(let labeler) = identity else { return }
+        let labeler: Int64
+        switch identity {
+        case .admin: return
+        case .user: throw FeedbackError.forbidden("chat users have no access to labeling projects")
+        case .labeler(let id): labeler = id
+        }
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM membership WHERE project_id = ? AND labeler_id = ?)",
                                 arguments: [project, labeler]) == true else {
             throw FeedbackError.forbidden("not a member of project \(project)")

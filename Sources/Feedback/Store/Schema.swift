@@ -85,6 +85,59 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Personalization: end users of the chat, their turns, replies and feedback events, and the versions of
+        // their adapters. Events are append-only; `chat_user.adapter_version` is the version serving (0: the base).
+        migrator.registerMigration("v2-chat") { db in
+            try db.execute(sql: """
+                CREATE TABLE chat_user (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL,
+                    adapter_version INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                );
+                ALTER TABLE token ADD COLUMN user_id INTEGER REFERENCES chat_user(id);
+                CREATE TABLE chat_turn (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL REFERENCES chat_user(id),
+                    messages TEXT NOT NULL,
+                    prompt TEXT NOT NULL,
+                    mode TEXT NOT NULL CHECK (mode IN ('compare', 'single')),
+                    adapter_version INTEGER NOT NULL,
+                    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                );
+                CREATE INDEX chat_turn_by_user ON chat_turn(user_id, id);
+                CREATE TABLE chat_reply (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    turn_id INTEGER NOT NULL REFERENCES chat_turn(id),
+                    position INTEGER NOT NULL,
+                    text TEXT NOT NULL,
+                    UNIQUE (turn_id, position)
+                );
+                CREATE TABLE chat_event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL REFERENCES chat_user(id),
+                    turn_id INTEGER NOT NULL REFERENCES chat_turn(id),
+                    kind TEXT NOT NULL CHECK (kind IN ('choice', 'thumb', 'correction')),
+                    reply_id INTEGER NOT NULL REFERENCES chat_reply(id),
+                    up INTEGER CHECK (up IN (0, 1)),
+                    correction TEXT,
+                    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                );
+                CREATE INDEX chat_event_by_user ON chat_event(user_id, id);
+                CREATE UNIQUE INDEX one_choice_per_turn ON chat_event(turn_id) WHERE kind = 'choice';
+                CREATE UNIQUE INDEX one_thumb_per_reply ON chat_event(reply_id) WHERE kind = 'thumb';
+                -- A version was trained on the user's events up to last_event_id.
+                CREATE TABLE adapter_version (
+                    user_id INTEGER NOT NULL REFERENCES chat_user(id),
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    last_event_id INTEGER NOT NULL,
+                    events INTEGER NOT NULL,
+                    seconds REAL NOT NULL,
+                    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+                    PRIMARY KEY (user_id, version)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

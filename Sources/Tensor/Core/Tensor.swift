@@ -121,6 +121,11 @@ public struct Tensor: @unchecked Sendable {
         return view
     }
 
+    /// Whether both are the same values in the same storage (a cheap identity test, not a comparison of values).
+    public func sharesStorage(with other: Tensor) -> Bool {
+        storage === other.storage && offset == other.offset && shape == other.shape
+    }
+
     // MARK: Autograd surface
 
     public var requiresGrad: Bool { node != nil }

@@ -65,4 +65,6 @@ enum Fixture {
     static let gpt2Directory = models.appendingPathComponent("tiny-gpt2")
     static let demonstrations = tests.appendingPathComponent("AlignmentTests/Fixtures/sft-sgd-step/data.jsonl").path
     static let pairs = tests.appendingPathComponent("AlignmentTests/Fixtures/reward-rule/pairs.jsonl").path
+    /// `rlhf demo`'s SFT model (seed 42) and a chat template of its `User: …\nAssistant:` format.
+    static let demoSFT = tests.appendingPathComponent("CLITests/Fixtures/demo-sft")
 }

@@ -8,11 +8,11 @@ struct TestDatabase {
     let path: String
     let store: FeedbackStore
 
-    init() async throws {
+    init(assignmentTimeout: Double = FeedbackStore.defaultAssignmentTimeout) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-feedback-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent("feedback.sqlite").path
-        store = try FeedbackStore(path: path)
+        store = try FeedbackStore(path: path, assignmentTimeout: assignmentTimeout)
         _ = try await store.prepareAdminToken(environmentToken: Self.adminToken)
     }
 
