@@ -76,6 +76,7 @@ def main():
                      {"chosen": (a if len(a["text"]) >= len(b["text"]) else b)["id"]})
         while any(call(port, u["token"], f"/api/users/{u['id']}/adapter", method="GET")["version"] == 0 for u in users):
             time.sleep(0.5)
+        rss_trained = rss_bytes(server.pid)
         for user in users:  # load every adapter once
             call(port, user["token"], "/api/chat", {"messages": [{"role": "user", "content": "Hi"}], "mode": "single"})
         stats = call(port, ADMIN, "/api/personalization", method="GET")
@@ -85,8 +86,9 @@ def main():
         updates = [u["seconds"] for u in stats["updates"]]
         print(f"users {len(users)}, adapters loaded {stats['loaded_adapters']}")
         print(f"adapter on disk: {disk / 1024:.1f} KiB per user; weights in memory: {stats['bytes_per_loaded_adapter'] / 1024:.1f} KiB per loaded adapter")
-        print(f"server RSS: {rss_start / 2**20:.1f} MiB with no adapter loaded, {rss_loaded / 2**20:.1f} MiB with {len(users)} "
-              f"({(rss_loaded - rss_start) / len(users) / 1024:.0f} KiB per user, turns and caches included)")
+        print(f"server RSS: {rss_start / 2**20:.1f} MiB at the start, {rss_trained / 2**20:.1f} MiB after {len(users)} updates "
+              f"(training's buffers), {rss_loaded / 2**20:.1f} MiB with all {len(users)} adapters loaded: "
+              f"{(rss_loaded - rss_trained) / len(users) / 1024:.0f} KiB per loaded user")
         print(f"seconds per update (5 events): median {statistics.median(updates):.2f}, max {max(updates):.2f}")
 
         print("| users at once | replies/s | new tokens/s | median latency (s) | p90 latency (s) |")

@@ -76,20 +76,18 @@ struct ChatRoutes {
 /// `POST /api/chat`'s body.
 struct ChatRequest: Decodable, Sendable {
     let messages: [ChatTurnMessage]
-    var mode = ChatMode.compare
-    var maxNewTokens: Int?
-    var temperature: Float?
+    let mode: ChatMode
+    let sampling: RequestedSampling
 
     enum CodingKeys: String, CodingKey {
-        case messages, mode, temperature, maxNewTokens = "max_new_tokens"
+        case messages, mode
     }
 
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         messages = try container.decode([ChatTurnMessage].self, forKey: .messages)
         mode = try container.decodeIfPresent(ChatMode.self, forKey: .mode) ?? .compare
-        maxNewTokens = try container.decodeIfPresent(Int.self, forKey: .maxNewTokens)
-        temperature = try container.decodeIfPresent(Float.self, forKey: .temperature)
+        sampling = try RequestedSampling(from: decoder)
     }
 }
 
@@ -101,33 +99,31 @@ struct PromptsRequest: Decodable, Sendable {
     }
 
     let prompts: [Prompt]
-    var k = 4
-    var maxNewTokens: Int?
-    var temperature: Float?
+    let k: Int
+    let sampling: RequestedSampling
 
     enum CodingKeys: String, CodingKey {
-        case prompts, k, temperature, maxNewTokens = "max_new_tokens"
+        case prompts, k
     }
 
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         prompts = try container.decode([Prompt].self, forKey: .prompts)
         k = try container.decodeIfPresent(Int.self, forKey: .k) ?? 4
-        maxNewTokens = try container.decodeIfPresent(Int.self, forKey: .maxNewTokens)
-        temperature = try container.decodeIfPresent(Float.self, forKey: .temperature)
+        sampling = try RequestedSampling(from: decoder)
     }
 
     func items(server: PersonalizationServer) async throws -> [NewItem] {
         guard !prompts.isEmpty else { throw FeedbackError.invalid("\"prompts\" is empty") }
         guard (2...16).contains(k) else { throw FeedbackError.invalid("\"k\" must be in 2...16 (completions to rank per prompt)") }
-        let sampling = try SamplingRequest(maxNewTokens: maxNewTokens, temperature: temperature, config: server.config)
+        let (maxNewTokens, temperature) = try sampling.resolved(server.config)
         var items: [NewItem] = []
         for (index, entry) in prompts.enumerated() {
             guard !entry.prompt.isEmpty else { throw FeedbackError.invalid("prompt \(index + 1) is empty") }
             let seed = server.nextSeed(user: 0)
             let request = ReplyRequest(prompt: server.tokenizer.encode(entry.prompt),
-                                       samplings: (0..<k).map { SamplingOptions(temperature: sampling.temperature, seed: seed &+ UInt64($0)) },
-                                       maxNewTokens: sampling.maxNewTokens, adapter: nil, onText: { _, _ in })
+                                       samplings: (0..<k).map { SamplingOptions(temperature: temperature, seed: seed &+ UInt64($0)) },
+                                       maxNewTokens: maxNewTokens, adapter: nil, onText: { _, _ in })
             let texts = try await server.engine.replies(request)
             items.append(NewItem(externalID: entry.id, prompt: entry.prompt,
                                  completions: texts.map { NewCompletion(text: $0, model: server.config.model) }))
@@ -136,18 +132,22 @@ struct PromptsRequest: Decodable, Sendable {
     }
 }
 
-/// A request's new-token budget and temperature, the server's defaults filling what it leaves out.
-struct SamplingRequest {
-    let maxNewTokens: Int
-    let temperature: Float
+/// A request's new-token budget and temperature, when it gives them; the server's defaults fill the rest.
+struct RequestedSampling: Decodable, Sendable {
+    let maxNewTokens: Int?
+    let temperature: Float?
 
-    init(maxNewTokens: Int?, temperature: Float?, config: PersonalizationConfig) throws {
-        self.maxNewTokens = maxNewTokens ?? config.maxNewTokens
-        self.temperature = temperature ?? config.temperature
-        guard (1...config.maxNewTokensLimit).contains(self.maxNewTokens) else {
+    enum CodingKeys: String, CodingKey {
+        case temperature, maxNewTokens = "max_new_tokens"
+    }
+
+    func resolved(_ config: PersonalizationConfig) throws -> (maxNewTokens: Int, temperature: Float) {
+        let (tokens, temperature) = (maxNewTokens ?? config.maxNewTokens, self.temperature ?? config.temperature)
+        guard (1...config.maxNewTokensLimit).contains(tokens) else {
             throw FeedbackError.invalid("\"max_new_tokens\" must be in 1...\(config.maxNewTokensLimit)")
         }
-        guard self.temperature >= 0, self.temperature <= 10 else { throw FeedbackError.invalid("\"temperature\" must be in [0, 10]") }
+        guard temperature >= 0, temperature <= 10 else { throw FeedbackError.invalid("\"temperature\" must be in [0, 10]") }
+        return (tokens, temperature)
     }
 }
 

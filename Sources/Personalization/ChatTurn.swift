@@ -10,7 +10,8 @@ struct ChatTurn: Sendable {
     let user: Int64
     let messages: [ChatTurnMessage]
     let mode: ChatMode
-    let sampling: SamplingRequest
+    let maxNewTokens: Int
+    let temperature: Float
     let prompt: String
     let adapter: AdapterKey?
 
@@ -25,7 +26,7 @@ struct ChatTurn: Sendable {
             throw FeedbackError.invalid("message role \"\(bad.role)\" is not system, user or assistant")
         }
         (self.server, self.user, messages, mode) = (server, user, request.messages, request.mode)
-        sampling = try SamplingRequest(maxNewTokens: request.maxNewTokens, temperature: request.temperature, config: server.config)
+        (maxNewTokens, temperature) = try request.sampling.resolved(server.config)
         do {
             prompt = try server.prompt(for: messages)
         } catch {
@@ -39,17 +40,17 @@ struct ChatTurn: Sendable {
         let ids = server.tokenizer.encode(prompt)
         let seed = server.nextSeed(user: user)
         // Temperature 0 is greedy; compare mode then samples its second reply at temperature 1 so the two can differ.
-        let temperatures = mode == .compare ? [sampling.temperature, sampling.temperature > 0 ? sampling.temperature : 1] : [sampling.temperature]
+        let temperatures = mode == .compare ? [temperature, temperature > 0 ? temperature : 1] : [temperature]
         let samplings = temperatures.enumerated().map { SamplingOptions(temperature: $1, seed: seed &+ UInt64($0)) }
         var replies: [String]
         do {
-            replies = try await server.engine.replies(ReplyRequest(prompt: ids, samplings: samplings, maxNewTokens: sampling.maxNewTokens,
+            replies = try await server.engine.replies(ReplyRequest(prompt: ids, samplings: samplings, maxNewTokens: maxNewTokens,
                                                                   adapter: adapter, onText: onText))
             var draw = 0
             while mode == .compare, replies[1] == replies[0], draw < Self.redraws {
                 draw += 1
                 let again = SamplingOptions(temperature: temperatures[1], seed: seed &+ UInt64(1 + 2 * draw))
-                replies[1] = try await server.engine.replies(ReplyRequest(prompt: ids, samplings: [again], maxNewTokens: sampling.maxNewTokens,
+                replies[1] = try await server.engine.replies(ReplyRequest(prompt: ids, samplings: [again], maxNewTokens: maxNewTokens,
                                                                          adapter: adapter, onText: { _, _ in }))[0]
             }
         } catch let error as ModelError {

@@ -31,7 +31,7 @@ public struct PersonalizationConfig: Codable, Sendable, Equatable {
     public var replay: String? = nil
     /// Replayed pairs per pair of the user's.
     public var replayRatio = 0.5
-    /// The share of one core's time the background training may take (it sleeps in between): replies stay fast.
+    /// The share of the time the background training may run (it sleeps between steps), so replies stay fast.
     public var workerCPUShare = 0.5
     /// New tokens of a reply when a request does not say.
     public var maxNewTokens = 64

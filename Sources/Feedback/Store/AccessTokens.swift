@@ -49,6 +49,19 @@ extension FeedbackStore {
         return token
     }
 
+    /// A new named row of `table` (a labeler or a chat user) and its first token, in one transaction.
+    func createHolder(name: String, table: String, tokenColumn: String) async throws -> (id: Int64, token: String) {
+        guard !name.allSatisfy(\.isWhitespace) else { throw FeedbackError.invalid("\"name\" is empty") }
+        let token = Self.newToken()
+        let id = try await write { db in
+            try db.execute(sql: "INSERT INTO \(table) (name) VALUES (?)", arguments: [name])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO token (hash, \(tokenColumn)) VALUES (?, ?)", arguments: [SHA256.hex(token), id])
+            return id
+        }
+        return (id, token)
+    }
+
     /// Refuses an admin token too short to be safe from guessing.
     public static func checkAdminToken(_ token: String) throws {
         guard token.count >= minimumAdminTokenLength else {

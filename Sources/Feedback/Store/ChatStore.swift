@@ -6,14 +6,7 @@ import GRDB
 extension FeedbackStore {
     /// A new chat user and its first token.
     public func createChatUser(name: String) async throws -> ChatUserCredentials {
-        guard !name.allSatisfy(\.isWhitespace) else { throw FeedbackError.invalid("\"name\" is empty") }
-        let token = Self.newToken()
-        let id = try await write { db in
-            try db.execute(sql: "INSERT INTO chat_user (name) VALUES (?)", arguments: [name])
-            let id = db.lastInsertedRowID
-            try db.execute(sql: "INSERT INTO token (hash, user_id) VALUES (?, ?)", arguments: [SHA256.hex(token), id])
-            return id
-        }
+        let (id, token) = try await createHolder(name: name, table: "chat_user", tokenColumn: "user_id")
         return ChatUserCredentials(id: id, token: token)
     }
 

@@ -38,14 +38,7 @@ extension FeedbackStore {
 
     /// A new labeler and its first token.
     public func createLabeler(name: String) async throws -> LabelerCredentials {
-        guard !name.allSatisfy(\.isWhitespace) else { throw FeedbackError.invalid("\"name\" is empty") }
-        let token = Self.newToken()
-        let id = try await write { db in
-            try db.execute(sql: "INSERT INTO labeler (name) VALUES (?)", arguments: [name])
-            let id = db.lastInsertedRowID
-            try db.execute(sql: "INSERT INTO token (hash, labeler_id) VALUES (?, ?)", arguments: [SHA256.hex(token), id])
-            return id
-        }
+        let (id, token) = try await createHolder(name: name, table: "labeler", tokenColumn: "labeler_id")
         return LabelerCredentials(id: id, token: token)
     }
 

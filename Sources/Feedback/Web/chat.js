@@ -2,7 +2,7 @@
 // The end user's chat: each message gets two replies to choose between (or one to rate), streamed as the model
 // writes them. Every choice, thumb and correction is a feedback event that the user's own adapter learns from.
 (() => {
-  const { ApiError, el, json, takeToken } = RLHF;
+  const { el, json, request, takeToken } = RLHF;
   const main = document.getElementById('app');
   const token = takeToken('rlhf-chat-token');
   const $ = (id) => document.getElementById(id);
@@ -134,22 +134,10 @@
     setStatus(compare ? 'Writing two replies…' : 'Writing a reply…');
   }
 
-  async function errorMessage(response) {
-    try {
-      return (await response.json()).error.message;
-    } catch (_) {
-      return response.status + ' ' + response.statusText;
-    }
-  }
-
   // EventSource cannot POST, so the stream is read from fetch: events are blocks of `field: value` lines that end
   // with a blank line. Resolves with the `done` event's data.
   async function streamReplies(body) {
-    const response = await fetch('/api/chat', {
-      method: 'POST', cache: 'no-store', body: JSON.stringify(body),
-      headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-    });
-    if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+    const response = await request(token, 'POST', '/api/chat', body, 'text/event-stream');
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';

@@ -1,5 +1,5 @@
 'use strict';
-// Shared by the labeler and admin pages: the token from the link's fragment, API calls with it as the bearer
+// Shared by the labeler, admin and chat pages: the token from the link's fragment, API calls with it as the bearer
 // header, and element building that only ever sets text (prompts and completions are untrusted).
 const RLHF = (() => {
   class ApiError extends Error {
@@ -21,8 +21,10 @@ const RLHF = (() => {
     return sessionStorage.getItem(storageKey);
   }
 
-  async function request(token, method, path, body) {
+  // `accept` asks for another answer type than JSON (the chat's event stream).
+  async function request(token, method, path, body, accept) {
     const headers = { Authorization: 'Bearer ' + token };
+    if (accept) headers.Accept = accept;
     let payload;
     if (typeof body === 'string') {
       headers['Content-Type'] = 'application/x-ndjson';

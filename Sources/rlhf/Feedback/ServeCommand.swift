@@ -120,7 +120,7 @@ struct PersonalizationFlags: ParsableArguments {
     @Option(help: "Preference pairs of the base model's (JSONL) replayed in every update.")
     var replay: String?
 
-    @Option(help: help("Share of one core the background training may take.", default: PersonalizationConfig().workerCPUShare))
+    @Option(help: help("Share of the time the background training may run (it sleeps between steps).", default: PersonalizationConfig().workerCPUShare))
     var workerCpuShare: Double?
 
     @Option(help: help("New tokens of a reply when a request does not say.", default: PersonalizationConfig().maxNewTokens))

@@ -75,6 +75,14 @@ final class WebDriver: Sendable {
         _ = try await command(.post, "actions", ["actions": [["type": "key", "id": "keyboard", "actions": actions]]])
     }
 
+    /// Clicks the first element matching the CSS selector as a mouse would: scrolled into view, at its centre (an error
+    /// when another element covers that point).
+    func click(_ selector: String) async throws {
+        let found = try await command(.post, "element", ["using": "css selector", "value": selector]) as? [String: String]
+        guard let id = found?.values.first else { throw WebDriverError.failed("no element matches \(selector)") }
+        _ = try await command(.post, "element/\(id)/click", [:])
+    }
+
     /// The rendered, visible text of every element matching the CSS selector.
     func visibleTexts(_ selector: String) async throws -> [String] {
         let found = try await command(.post, "elements", ["using": "css selector", "value": selector]) as? [[String: String]] ?? []
