@@ -66,7 +66,8 @@ final class PersonalizationServerTests: XCTestCase {
         let prompts = AssistantData(seed: 7).ppoPrompts.map(\.text)
         func serve(epochs: Int) throws -> ServeProcess {
             try ServeProcess(db: db, adminToken: Self.adminToken,
-                             extraArguments: Self.modelArguments + ["--update-every", "20", "--epochs", "\(epochs)", "--worker-cpu-share", "1"])
+                             extraArguments: Self.modelArguments + ["--update-every", "20", "--epochs", "\(epochs)", "--worker-cpu-share", "1",
+                                                                    "--replay", Fixture.pairs])
         }
         var server = try serve(epochs: 1)
         var user = try await ChatUser.create("ann", JSONClient(port: server.port), token: Self.adminToken) { -$0.count }
@@ -123,6 +124,28 @@ final class PersonalizationServerTests: XCTestCase {
         XCTAssertEqual(gone.status, 401)
         let missing = try await api.reply("GET", "/api/users/\(user.id)/export", token: Self.adminToken)
         XCTAssertEqual(missing.status, 404)
+    }
+
+    /// With a model, bare prompts become labeling items with completions sampled by the server; a labeler then gets
+    /// them like any other item.
+    func testPromptsBecomeItemsWithSampledCompletions() async throws {
+        let server = try ServeProcess(db: try temporaryDirectory().appendingPathComponent("chat.sqlite").path, adminToken: Self.adminToken,
+                                      extraArguments: Self.modelArguments)
+        defer { server.kill() }
+        let api = JSONClient(port: server.port)
+        let project = try await api.object("POST", "/api/projects", token: Self.adminToken, json: ["name": "sampled", "labelers_per_item": 1])
+        let id = try XCTUnwrap(project["id"] as? Int)
+        let prompts = ["User: I am cold.\nAssistant:", "User: What's 3-1?\nAssistant:"].enumerated().map { ["prompt": $1, "id": "p\($0)"] }
+        let added = try await api.object("POST", "/api/projects/\(id)/prompts", token: Self.adminToken,
+                                         json: ["prompts": prompts, "k": 3, "max_new_tokens": 16])
+        XCTAssertEqual(added["added"] as? Int, 2)
+        let labeler = try await api.object("POST", "/api/labelers", token: Self.adminToken, json: ["name": "lee"])
+        _ = try await api.object("POST", "/api/projects/\(id)/members", token: Self.adminToken, json: ["labeler_id": labeler["id"] as Any])
+        let item = try await api.object("GET", "/api/projects/\(id)/next", token: try XCTUnwrap(labeler["token"] as? String))
+        XCTAssertEqual(item["prompt"] as? String, "User: I am cold.\nAssistant:")
+        XCTAssertEqual((item["completions"] as? [Any])?.count, 3)
+        let refused = try await api.reply("POST", "/api/projects/\(id)/prompts", token: Self.adminToken, json: ["prompts": prompts, "k": 1])
+        XCTAssertEqual(refused.status, 400)
     }
 
     static let modelArguments = ["--model", Fixture.demoSFT.path, "--chat-template-file", Fixture.demoSFT.appendingPathComponent("transcript.jinja").path]
