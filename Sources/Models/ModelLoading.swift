@@ -19,7 +19,8 @@ public enum ModelDirectory {
     }
 
     /// A second instance of `model` whose weights are the same storage (copy-on-write: nothing is copied while
-    /// neither writes them), e.g. a frozen base trained through adapters on one thread while another serves it.
+    /// neither writes them), e.g. a frozen base trained through adapters on one thread while another serves it. The
+    /// twin is built with zeroed weights first, so memory briefly holds a second set while it is made.
     public static func instance(sharingWeightsOf model: any CausalLanguageModel) throws -> any CausalLanguageModel {
         var initializer = WeightInitializer.zeros
         let twin = try model.config.makeModel(initializer: &initializer)

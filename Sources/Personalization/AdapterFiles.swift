@@ -62,14 +62,6 @@ struct AdapterFiles: Sendable {
         return exported
     }
 
-    /// Bytes on disk of one version.
-    func size(user: Int64, version: Int) -> Int {
-        let folder = directory(user: user, version: version)
-        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).reduce(0) { total, name in
-            total + (((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[.size] as? Int) ?? 0)
-        }
-    }
-
     /// fsync of a file or directory: the rename must not reach the disk before the data does.
     private static func flush(_ url: URL) throws {
         let descriptor = open(url.path, O_RDONLY)

@@ -37,7 +37,7 @@ struct ChatTurn: Sendable {
 
     /// Generates, stores and returns the turn; `onText(reply, piece)` hears the replies as they are decoded.
     func run(onText: @escaping @Sendable (Int, String) -> Void = { _, _ in }) async throws -> StoredChatTurn {
-        let ids = server.tokenizer.encode(prompt)
+        let ids = server.tokenizer.encodeRendered(prompt)
         let seed = server.nextSeed(user: user)
         // Temperature 0 is greedy; compare mode then samples its second reply at temperature 1 so the two can differ.
         let temperatures = mode == .compare ? [temperature, temperature > 0 ? temperature : 1] : [temperature]

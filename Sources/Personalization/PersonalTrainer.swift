@@ -50,7 +50,8 @@ final class PersonalTrainer {
         var largest = 0
 
         var pairs = try feedback.pairs.compactMap {
-            try PreferencePair(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected).tokenized(with: tokenizer).truncated(to: maxLength)
+            TokenizedPreference(prompt: tokenizer.encodeRendered($0.prompt), chosen: try tokenizer.encodeCompletion($0.chosen),
+                                rejected: try tokenizer.encodeCompletion($0.rejected)).truncated(to: maxLength)
         }.filter { $0.chosen != $0.rejected }  // identical replies teach nothing
         if !pairs.isEmpty, !replay.isEmpty {
             let count = min(replay.count, Int((Double(pairs.count) * config.replayRatio).rounded()))
@@ -65,7 +66,7 @@ final class PersonalTrainer {
         }
         if feedback.thumbs.count >= 2 {
             let labeled = try feedback.thumbs.map { thumb in
-                let (prompt, completion) = try LabeledCompletion(prompt: thumb.prompt, completion: thumb.completion, label: thumb.up).tokenized(with: tokenizer)
+                let (prompt, completion) = (tokenizer.encodeRendered(thumb.prompt), try tokenizer.encodeCompletion(thumb.completion))
                 return (prompt, Array(completion.prefix(max(1, maxLength - prompt.count))), thumb.up)
             }
             let loss = KTOLoss(beta: config.beta)
@@ -74,8 +75,10 @@ final class PersonalTrainer {
             largest = max(largest, feedback.thumbs.count)
         }
         if !feedback.corrections.isEmpty, config.correctionWeight > 0 {
-            let examples = try feedback.corrections.map {
-                try Demonstration.completion(prompt: $0.prompt, completion: $0.text).tokenized(with: tokenizer).truncated(to: maxLength)
+            let examples = try feedback.corrections.map { correction in
+                let (prompt, completion) = (tokenizer.encodeRendered(correction.prompt), try tokenizer.encodeCompletion(correction.text))
+                return TokenizedExample(ids: prompt + completion,
+                                        labels: [Int](repeating: TokenizedExample.ignoredLabel, count: prompt.count) + completion).truncated(to: maxLength)
             }
             members.append((SFTTrainer(model: model, train: examples, eval: [], padID: tokenizer.paddingID, config: training,
                                        tokenizerDirectory: nil, adapters: adapters), config.correctionWeight))
@@ -92,4 +95,10 @@ final class PersonalTrainer {
         }
         return true
     }
+}
+
+extension Tokenizer {
+    /// A prompt the chat template rendered: the template writes BOS itself where the model wants one. Replies are
+    /// decoded and trained from the same ids.
+    func encodeRendered(_ prompt: String) -> [Int] { encode(prompt, addSpecialTokens: false) }
 }

@@ -36,7 +36,7 @@ public final class PersonalizationServer: ServerExtension, @unchecked Sendable {
         worker.start()
     }
 
-    public func register(pages: Router<FeedbackContext>, api: RouterGroup<FeedbackContext>) {
+    public func register(api: RouterGroup<FeedbackContext>) {
         ChatRoutes(server: self).register(on: api)
     }
 

@@ -45,16 +45,22 @@ final class PersonalizationWorker: @unchecked Sendable {
     var updates: [UpdateRecord] { state.withLock { $0.updates } }
 
     private func work() {
+        /// Users whose last update failed, and until when they wait, so that one failing user does not stall the rest.
+        var failed: [Int64: Date] = [:]
         while true {
-            do {
-                let every = config.updateEvery
-                let store = store
-                if let user = try runAsync({ try await store.usersAwaitingUpdate(every: every).first }) {
+            let every = config.updateEvery
+            let store = store
+            let now = Date()
+            let due = (try? runAsync { try await store.usersAwaitingUpdate(every: every) }) ?? []
+            if let user = due.first(where: { failed[$0].map { $0 < now } ?? true }) {
+                do {
                     try update(user)
-                    continue
+                    failed[user] = nil
+                } catch {
+                    failed[user] = now.addingTimeInterval(60)
+                    log("personalization: user \(user)'s update failed (\(error)); trying again in a minute")
                 }
-            } catch {
-                log("personalization: \(error)")
+                continue
             }
             condition.lock()
             if wakeUps == 0 { _ = condition.wait(until: Date().addingTimeInterval(2)) }

@@ -88,7 +88,9 @@ final class ReplyEngine: @unchecked Sendable {
                 let texts = try decode(batch.map(\.request))
                 for (entry, result) in zip(batch, texts) { entry.done(.success(result)) }
             } catch {
-                for entry in batch { entry.done(.failure(error)) }
+                // One request's trouble (a prompt too long, an unreadable adapter) must not fail its neighbours:
+                // each is tried alone.
+                for entry in batch { entry.done(batch.count == 1 ? .failure(error) : Result { try decode([entry.request])[0] }) }
             }
         }
     }

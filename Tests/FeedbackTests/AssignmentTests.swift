@@ -35,6 +35,37 @@ final class AssignmentTests: XCTestCase {
         XCTAssertEqual(perItem, Dictionary(uniqueKeysWithValues: firstItems.map { ($0, 2) }))
     }
 
+    /// Expiry takes back only what was abandoned: a thumbs item with some thumbs given keeps its labeler (those thumbs
+    /// were acknowledged), and an AI labeler's assignments (outside the quota) neither expire nor change coverage.
+    func testExpiryLeavesStartedThumbsAndAILabelersAlone() async throws {
+        let database = try await TestDatabase(assignmentTimeout: 0.2)
+        let store = database.store
+        let project = try await database.project(items: 2, labelersPerItem: 1, mode: .thumbs)
+        let humans = try await database.labelers(2, in: project)
+        let (ann, bob) = (humans[0], humans[1])
+        let judge = try await store.createLabeler(name: "ai:judge")
+        try await store.addMember(labeler: judge.id, project: project)
+        _ = try await store.assignEveryItem(project: project, labeler: judge.id)
+        let annFirst = try await store.nextItem(project: project, labeler: ann.id)
+        let started = try XCTUnwrap(annFirst)
+        try await store.submitThumb(ThumbSubmission(completionID: started.completions[0].id, up: true), item: started.itemID, labeler: ann.id)
+        let bobFirst = try await store.nextItem(project: project, labeler: bob.id)
+        let walkedAway = try XCTUnwrap(bobFirst)
+        try await Task.sleep(for: .milliseconds(400))
+
+        // Bob's untouched item comes back (to him, the only one left it can go to); Ann's half-judged one does not.
+        let again = try await store.nextItem(project: project, labeler: bob.id)
+        XCTAssertEqual(again?.itemID, walkedAway.itemID)
+        let annNext = try await store.nextItem(project: project, labeler: ann.id)
+        XCTAssertEqual(annNext?.itemID, started.itemID, "her open item, its thumb kept")
+        let carl = try await store.createLabeler(name: "carl")
+        try await store.addMember(labeler: carl.id, project: project)
+        let carlsItem = try await store.nextItem(project: project, labeler: carl.id)
+        XCTAssertNil(carlsItem, "both items still covered: the AI labeler's assignments never counted and took nothing away")
+        let judged = try await store.assignEveryItem(project: project, labeler: judge.id)
+        XCTAssertEqual(judged.count, 2, "the AI labeler still holds both items")
+    }
+
     func testTwentyConcurrentLabelersNeverShareASlot() async throws {
         let database = try await TestDatabase()
         let project = try await database.project(items: 30, labelersPerItem: 3)

@@ -16,7 +16,7 @@ public enum FeedbackServer {
         let api = router.group("api").add(middleware: BearerAuthentication(store: store))
         AdminRoutes(store: store, limits: limits).register(on: api)
         LabelerRoutes(store: store, limits: limits).register(on: api)
-        for routes in extensions { routes.register(pages: router, api: api) }
+        for routes in extensions { routes.register(api: api) }
         var logger = Logger(label: "rlhf.serve")
         logger.logLevel = .warning
         return Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(limits.idleSeconds))),
@@ -27,8 +27,8 @@ public enum FeedbackServer {
     }
 }
 
-/// Routes a server gains from outside the labeling app: pages on `pages`, JSON routes on `api` (behind the bearer
-/// tokens).
+/// JSON routes a server gains from outside the labeling app, on `api` (behind the bearer tokens). Its pages are
+/// the app's (the chat page is served by every server; its API answers only where an extension adds it).
 public protocol ServerExtension: Sendable {
-    func register(pages: Router<FeedbackContext>, api: RouterGroup<FeedbackContext>)
+    func register(api: RouterGroup<FeedbackContext>)
 }

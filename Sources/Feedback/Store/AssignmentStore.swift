@@ -90,14 +90,18 @@ extension FeedbackStore {
 
     /// Gives the slots of assignments open longer than `timeout` seconds back to the pool: the rows go (their
     /// labelers may be given the item again) and the items' coverage drops, in the caller's transaction. A ranking
-    /// submitted later on such an assignment is refused, so nothing is counted twice.
+    /// submitted later on such an assignment is refused, so nothing is counted twice. Left alone: an assignment
+    /// with some of its thumbs given (they were acknowledged) and an AI labeler's (outside the quota, never counted).
     static func expireAbandonedAssignments(project: Int64, timeout: Double, _ db: Database) throws {
-        let cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || :timeout || ' seconds')"
+        // One cutoff for both statements: a row crossing it between them would lose its decrement.
+        let cutoff = try String.fetchOne(db, sql: "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)", arguments: ["-\(timeout) seconds"])!
         let abandoned = """
-            FROM assignment WHERE state = 'open' AND assigned_at < \(cutoff)
+            FROM assignment WHERE state = 'open' AND assigned_at < :cutoff
               AND item_id IN (SELECT id FROM item WHERE project_id = :project)
+              AND labeler_id NOT IN (SELECT id FROM labeler WHERE name LIKE 'ai:%')
+              AND NOT EXISTS (SELECT 1 FROM thumb WHERE thumb.item_id = assignment.item_id AND thumb.labeler_id = assignment.labeler_id)
             """
-        let arguments: StatementArguments = ["project": project, "timeout": timeout]
+        let arguments: StatementArguments = ["project": project, "cutoff": cutoff]
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 \(abandoned))", arguments: arguments) == true else { return }
         try db.execute(sql: """
             UPDATE item SET assigned_count = assigned_count - (SELECT count(*) \(abandoned) AND assignment.item_id = item.id)
