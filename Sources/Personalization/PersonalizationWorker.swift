@@ -73,10 +73,8 @@ final class PersonalizationWorker: @unchecked Sendable {
         let store = store
         let feedback = try runAsync { try await store.personalFeedback(user: user) }
         let version = (try runAsync { try await store.adapterVersions(user: user) }.map(\.version).max() ?? 0) + 1
-        state.withLock {
-            $0.training = user
-            $0.cancelled.remove(user)
-        }
+        // A cancelled (deleted) user stays cancelled: ids are never reused.
+        state.withLock { $0.training = user }
         defer { state.withLock { $0.training = nil } }
         let started = Date()
         let share = config.workerCPUShare
@@ -85,7 +83,7 @@ final class PersonalizationWorker: @unchecked Sendable {
             if share < 1 { Thread.sleep(forTimeInterval: seconds * (1 - share) / share) }
             return !state.withLock { $0.cancelled.contains(user) }
         }
-        guard completed else { return }
+        guard completed, !state.withLock({ $0.cancelled.contains(user) }) else { return }
         try files.write(trainer.adapters, user: user, version: version)
         let seconds = Date().timeIntervalSince(started)
         do {

@@ -138,9 +138,11 @@ final class ReplyEngine: @unchecked Sendable {
     }
 
     private func weights(for key: AdapterKey) throws -> [Tensor] {
-        if let cached = cache.withLock({ $0.weights(for: key) }) { return cached }
+        let (cached, evictions) = cache.withLock { ($0.weights(for: key), $0.evictions(of: key.user)) }
+        if let cached { return cached }
         let loaded = try PEFTAdapter.weights(from: files.directory(user: key.user, version: key.version), shapedLike: adapters)
-        cache.withLock { $0.insert(loaded, for: key) }
+        // Not kept when the user was evicted while loading (deleted, rolled back): that eviction must stand.
+        cache.withLock { if $0.evictions(of: key.user) == evictions { $0.insert(loaded, for: key) } }
         return loaded
     }
 
@@ -153,6 +155,8 @@ struct AdapterCache {
     let capacity: Int
     private var entries: [Int64: (version: Int, weights: [Tensor])] = [:]
     private var order: [Int64] = []
+    /// How often each user was evicted: a load that began before an eviction is not kept.
+    private var evictionCounts: [Int64: Int] = [:]
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -165,14 +169,18 @@ struct AdapterCache {
         return entry.weights
     }
 
+    func evictions(of user: Int64) -> Int { evictionCounts[user, default: 0] }
+
     mutating func insert(_ weights: [Tensor], for key: AdapterKey) {
-        remove(user: key.user)
+        entries[key.user] = nil
+        order.removeAll { $0 == key.user }
         entries[key.user] = (key.version, weights)
         order.append(key.user)
         while order.count > capacity { entries[order.removeFirst()] = nil }
     }
 
     mutating func remove(user: Int64) {
+        evictionCounts[user, default: 0] += 1
         entries[user] = nil
         order.removeAll { $0 == user }
     }
