@@ -59,4 +59,9 @@ extension Tokenizer {
         guard let eos = eosTokenID else { throw TokenizerError("the tokenizer has no EOS token to end completions with") }
         return encode(completion, addSpecialTokens: false) + [eos]
     }
+
+    /// A generated completion's text: the tokens that stopped it and special tokens left out.
+    public func decodeCompletion(_ ids: [Int], stopTokenIDs: Set<Int>) -> String {
+        decode(ids.filter { !stopTokenIDs.contains($0) }, skipSpecialTokens: true)
+    }
 }

@@ -45,23 +45,9 @@ extension DemoPipeline {
         let lines = try String(contentsOfFile: path("feedback/completions.jsonl"), encoding: .utf8).split(separator: "\n")
         try Data(lines.dropFirst(scale.judgeItems).prefix(scale.aiItems).map { $0 + "\n" }.joined().utf8)
             .write(to: URL(fileURLWithPath: path("feedback/ai_completions.jsonl")))
-        let store = try FeedbackStore(path: database)
-        _ = try record("ai project", command: "(POST /api/projects on `rlhf serve`)") {
-            let created = try runAsync {
-                try await store.createProject(ProjectSettings(name: "rlhf demo, AI feedback", guidelines: "Rank the assistant's replies: correct, helpful and polite first.",
-                                                              criterion: "overall quality", labelersPerItem: 3))
-            }
-            guard created == project else { throw JobError("\(database) already holds other projects") }
-            return nil
-        }
-        try stage("ai import", FeedbackImportConfig(db: database, project: project, file: path("feedback/ai_completions.jsonl"))) { config in
-            log("added \(try config.run()) items to project \(project)")
-        }
-        let (seed, panel) = (seed, SimulatedLabeler.demoPanel(flagsNonsense: scale.labelersFlagNonsense))
-        _ = try record("ai project labels", command: "(the same three simulated labelers rank project \(project), for comparison)") {
-            _ = try runAsync { try await store.label(project: project, with: panel, seed: seed) }
-            return nil
-        }
+        let panel = try simulatedLabeling(project: project, name: "rlhf demo, AI feedback", file: path("feedback/ai_completions.jsonl"),
+                                          stages: ("ai project", "ai import", "ai project labels"),
+                                          labelCommand: "(the same three simulated labelers rank project \(project), for comparison)")
         var label = AILabelConfig()
         (label.db, label.project, label.judge, label.constitution, label.name) = (database, project, path("judge"), path("feedback/constitution.json"), "ai:judge")
         try stage("ai-label", label) { config in

@@ -184,6 +184,32 @@ public final class DemoPipeline {
 
     // MARK: - Stages
 
+    /// A labeling project `project` of the completions in `file`, ranked by the simulated panel through the store, in
+    /// three recorded stages (create, import, label); returns the panel.
+    func simulatedLabeling(project: Int64, name: String, file: String, stages: (create: String, import: String, label: String),
+                           labelCommand: String) throws -> [SimulatedLabeler] {
+        let database = path("feedback/feedback.sqlite")
+        let store = try FeedbackStore(path: database)
+        _ = try record(stages.create, command: "(POST /api/projects on `rlhf serve`)") {
+            let created = try runAsync {
+                try await store.createProject(ProjectSettings(
+                    name: name, guidelines: "Rank the assistant's replies: correct, helpful and polite first.",
+                    criterion: "overall quality", labelersPerItem: 3))
+            }
+            guard created == project else { throw JobError("\(database) already holds other projects") }
+            return nil
+        }
+        try stage(stages.import, FeedbackImportConfig(db: database, project: project, file: file)) { config in
+            log("added \(try config.run()) items to project \(project)")
+        }
+        let (seed, panel) = (seed, SimulatedLabeler.demoPanel(flagsNonsense: scale.labelersFlagNonsense))
+        _ = try record(stages.label, command: labelCommand) {
+            _ = try runAsync { try await store.label(project: project, with: panel, seed: seed) }
+            return nil
+        }
+        return panel
+    }
+
     /// What `DIR/stages/<name>.json` keeps of a finished stage, so a resumed demo can skip it.
     struct StageRecord: Codable {
         var stage: DemoSummary.Stage
@@ -252,25 +278,9 @@ public final class DemoPipeline {
     private func label() throws {
         let database = path("feedback/feedback.sqlite")
         let project: Int64 = 1
-        _ = try record("project", command: "(POST /api/projects on `rlhf serve`)") {
-            let store = try FeedbackStore(path: database)
-            let created = try runAsync {
-                try await store.createProject(ProjectSettings(
-                    name: "rlhf demo", guidelines: "Rank the assistant's replies: correct, helpful and polite first.",
-                    criterion: "overall quality", labelersPerItem: 3))
-            }
-            guard created == project else { throw JobError("\(database) already holds other projects") }
-            return nil
-        }
-        try stage("import", FeedbackImportConfig(db: database, project: project, file: path("feedback/completions.jsonl"))) { config in
-            log("added \(try config.run()) items to project \(project)")
-        }
-        let (seed, panel) = (seed, SimulatedLabeler.demoPanel(flagsNonsense: scale.labelersFlagNonsense))
-        let store = try FeedbackStore(path: database)
-        _ = try record("label", command: "(three simulated labelers, one unreliable, rank every item through the feedback store)") {
-            _ = try runAsync { try await store.label(project: project, with: panel, seed: seed) }
-            return nil
-        }
+        let panel = try simulatedLabeling(project: project, name: "rlhf demo", file: path("feedback/completions.jsonl"),
+                                          stages: ("project", "import", "label"),
+                                          labelCommand: "(three simulated labelers, one unreliable, rank every item through the feedback store)")
         let statsJob = FeedbackStatsConfig(db: database, project: project)
         let analysis = try statsJob.analysis()
         let stats = ProjectStats(analysis)

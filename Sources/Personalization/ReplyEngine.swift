@@ -1,4 +1,5 @@
 import Alignment
+import Data
 import Foundation
 import Models
 import NN
@@ -110,7 +111,7 @@ final class ReplyEngine: @unchecked Sendable {
                 limits.append(request.maxNewTokens)
             }
         }
-        let stops = Set(tokenizer.eosTokenIDs)
+        let stops = tokenizer.eosTokenIDs
         var decoders = prompts.map { _ in StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true) }
         var counts = [Int](repeating: 0, count: prompts.count)
         let options = TextGenerator.Options(maxNewTokens: limits.max()!, stopTokenIDs: stops, padTokenID: tokenizer.paddingID)
@@ -132,7 +133,7 @@ final class ReplyEngine: @unchecked Sendable {
         statistics.withLock { $0.record(rows: ids.count, tokens: tokens, nanoseconds: DispatchTime.now().uptimeNanoseconds - started) }
         var texts = requests.map { [String](repeating: "", count: $0.samplings.count) }
         for (row, owner) in owners.enumerated() {
-            texts[owner.request][owner.index] = tokenizer.decode(ids[row].filter { !stops.contains($0) }, skipSpecialTokens: true)
+            texts[owner.request][owner.index] = tokenizer.decodeCompletion(ids[row], stopTokenIDs: stops)
         }
         return texts
     }

@@ -147,7 +147,7 @@ public struct ConstitutionReviseConfig: JobConfiguration {
             return tokenizer.encode(text, addSpecialTokens: false)
         }
         return try generator.generate(prompts, options: options).map { ids in
-            let text = tokenizer.decode(ids.filter { !options.stopTokenIDs.contains($0) }, skipSpecialTokens: true)
+            let text = tokenizer.decodeCompletion(ids, stopTokenIDs: options.stopTokenIDs)
             let reply = tokenizer.hasChatTemplate ? text : String(text.components(separatedBy: "\nuser:")[0])
             return reply.trimmingCharacters(in: .whitespacesAndNewlines)
         }

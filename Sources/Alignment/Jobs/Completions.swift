@@ -58,7 +58,7 @@ public struct CompletionConfig: JobConfiguration {
             let rows = try generator.generate(encoded.flatMap { Array(repeating: $0, count: n) }, options: options)
             for (index, record) in batch.enumerated() {
                 let texts = rows[(index * n)..<((index + 1) * n)].map { ids in
-                    tokenizer.decode(ids.filter { !options.stopTokenIDs.contains($0) }, skipSpecialTokens: true)
+                    tokenizer.decodeCompletion(ids, stopTokenIDs: options.stopTokenIDs)
                 }
                 sets.append(CompletionSet(id: record.id, prompt: record.prompt, completions: texts))
             }
