@@ -297,6 +297,48 @@ final class GradCheckTests: XCTestCase {
         }
     }
 
+    /// Encoder and T5-style scores: bidirectional, a chosen scale, and an additive bias shared by the batch or
+    /// per batch row, whose gradient is checked too.
+    func testAttentionWithScoreBias() {
+        let r = SeededInputs(seed: 21)
+        struct Case { let label: String; let b, tq, tk, heads, kvHeads, d, biasBatch: Int; let causal: Bool; let scale: Float?; let mask: [Float]? }
+        let cases = [
+            Case(label: "bidirectional shared bias scale 1", b: 2, tq: 4, tk: 4, heads: 2, kvHeads: 2, d: 3, biasBatch: 1,
+                 causal: false, scale: 1, mask: [1, 1, 1, 0, 1, 1, 1, 1]),
+            Case(label: "bidirectional per-row bias GQA", b: 2, tq: 3, tk: 5, heads: 4, kvHeads: 2, d: 2, biasBatch: 2,
+                 causal: false, scale: nil, mask: nil),
+            Case(label: "causal shared bias", b: 2, tq: 5, tk: 5, heads: 2, kvHeads: 1, d: 3, biasBatch: 1,
+                 causal: true, scale: 0.7, mask: [1, 1, 1, 1, 1, 1, 1, 1, 0, 1]),
+        ]
+        for c in cases {
+            checkGradients("attention \(c.label)",
+                           ["q": r.normal([c.b, c.tq, c.heads * c.d]), "k": r.normal([c.b, c.tk, c.kvHeads * c.d]),
+                            "v": r.normal([c.b, c.tk, c.kvHeads * c.d]), "bias": r.normal([c.biasBatch, c.heads, c.tq, c.tk])],
+                           engine: { try Tensor.attention(query: $0[0], key: $0[1], value: $0[2], heads: c.heads, kvHeads: c.kvHeads,
+                                                          scores: .init(causal: c.causal, scale: c.scale, bias: $0[3]),
+                                                          keyMask: c.mask, positionOffset: c.causal ? nil : 0) },
+                           reference: { Ref.attention(query: $0[0], key: $0[1], value: $0[2], heads: c.heads, kvHeads: c.kvHeads,
+                                                      causal: c.causal, scale: c.scale.map(Double.init), bias: $0[3],
+                                                      keyMask: c.mask?.map(Double.init), positionOffset: c.causal ? nil : 0) })
+        }
+    }
+
+    /// DeBERTa's relative lookups: one [R, K] index table shared by every leading position, repeats included.
+    func testGatherRowsSharedIndex() {
+        let r = SeededInputs(seed: 22)
+        let (rows, width, k) = (3, 5, 4)
+        let index = [0, 4, 4, 2, 1, 1, 3, 0, 2, 2, 2, 4]
+        checkGradients("gather rows", ["x": r.normal([2, 2, rows, width])],
+                       engine: { try $0[0].gather(rows: index, width: k) },
+                       reference: { x in
+                           var out = RefTensor(shape: [2, 2, rows, k], repeating: 0)
+                           for a in 0..<2 { for b in 0..<2 { for i in 0..<rows { for j in 0..<k {
+                               out[[a, b, i, j]] = x[0][[a, b, i, index[i * k + j]]]
+                           } } } }
+                           return out
+                       })
+    }
+
     /// Shapes large enough for the engine to split the work across cores (row and column blocks of a GEMM,
     /// rows of the axis-wise kernels), checked along random directions.
     func testLargeShapesSplitAcrossCores() {

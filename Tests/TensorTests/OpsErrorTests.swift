@@ -87,17 +87,17 @@ final class OpsErrorTests: XCTestCase {
             try Tensor.causalAttention(query: zeros(q), key: zeros(k), value: zeros(v ?? k), heads: heads, kvHeads: kvHeads,
                                        keyMask: mask, positionOffset: offset)
         }
-        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 6], heads: 4, kvHeads: 3), op: "causalAttention", mentions: ["3 kv heads"])
-        assertTensorError(try attend(q: [2, 5, 10], k: [2, 5, 6], heads: 4, kvHeads: 2), op: "causalAttention", mentions: ["width 10"])
-        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 9], heads: 4, kvHeads: 2), op: "causalAttention", mentions: ["key width 9"])
-        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 6], v: [2, 5, 4]), op: "causalAttention", mentions: ["value [2, 5, 4]"])
-        assertTensorError(try attend(q: [2, 5, 12], k: [3, 5, 6]), op: "causalAttention", mentions: ["key [3, 5, 6]"])
-        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 6], mask: [1, 1, 1]), op: "causalAttention", mentions: ["3 values", "expected 10"])
-        assertTensorError(try attend(q: [1, 6, 12], k: [1, 5, 6]), op: "causalAttention", mentions: ["exceeds 5 keys"])
-        assertTensorError(try attend(q: [1, 2, 12], k: [1, 5, 6], offset: 4), op: "causalAttention", mentions: ["offset 4"])
-        assertTensorError(try attend(q: [1, 2, 12], k: [1, 5, 6], offset: -1), op: "causalAttention", mentions: ["offset -1"])
-        assertTensorError(try attend(q: [2, 12], k: [2, 6]), op: "causalAttention")
-        assertTensorError(try attend(q: [1, 2, 12], k: [1, 2, 6], heads: 0, kvHeads: 0), op: "causalAttention")
+        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 6], heads: 4, kvHeads: 3), op: "attention", mentions: ["3 kv heads"])
+        assertTensorError(try attend(q: [2, 5, 10], k: [2, 5, 6], heads: 4, kvHeads: 2), op: "attention", mentions: ["width 10"])
+        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 9], heads: 4, kvHeads: 2), op: "attention", mentions: ["key width 9"])
+        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 6], v: [2, 5, 4]), op: "attention", mentions: ["value [2, 5, 4]"])
+        assertTensorError(try attend(q: [2, 5, 12], k: [3, 5, 6]), op: "attention", mentions: ["key [3, 5, 6]"])
+        assertTensorError(try attend(q: [2, 5, 12], k: [2, 5, 6], mask: [1, 1, 1]), op: "attention", mentions: ["3 values", "expected 10"])
+        assertTensorError(try attend(q: [1, 6, 12], k: [1, 5, 6]), op: "attention", mentions: ["exceeds 5 keys"])
+        assertTensorError(try attend(q: [1, 2, 12], k: [1, 5, 6], offset: 4), op: "attention", mentions: ["offset 4"])
+        assertTensorError(try attend(q: [1, 2, 12], k: [1, 5, 6], offset: -1), op: "attention", mentions: ["offset -1"])
+        assertTensorError(try attend(q: [2, 12], k: [2, 6]), op: "attention")
+        assertTensorError(try attend(q: [1, 2, 12], k: [1, 2, 6], heads: 0, kvHeads: 0), op: "attention")
     }
 
     func testConcatAndSlice() {

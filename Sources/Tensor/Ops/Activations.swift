@@ -26,6 +26,13 @@ extension Tensor {
         return Autograd.record(y, inputs: [node]) { g in [Kernels.zip(g, saved) { $0 * (1 - $1 * $1) }] }
     }
 
+    /// max(x, 0) (T5 v1.0's feed-forward); the gradient at 0 is 0, as torch's.
+    public func relu() -> Tensor {
+        let y = Kernels.map(self) { $0.replacing(with: 0, where: $0 .< 0) }
+        let saved = y.detached()
+        return Autograd.record(y, inputs: [node]) { g in [Kernels.zip(g, saved) { $0.replacing(with: 0, where: $1 .<= 0) }] }
+    }
+
     public func sigmoid() -> Tensor {
         let y = Kernels.map(self, VectorMath.sigmoid)
         let saved = y.detached()

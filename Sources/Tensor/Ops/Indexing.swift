@@ -48,4 +48,33 @@ extension Tensor {
             return [grad]
         }
     }
+
+    /// `out[..., i, j] = self[..., i, index[i·K + j]]` for `self` `[..., R, S]` and one index table `[R, K]`
+    /// shared by every leading position (DeBERTa's relative-position lookups). Returns `[..., R, K]`.
+    public func gather(rows index: [Int], width k: Int) throws -> Tensor {
+        guard rank >= 2, k > 0, index.count == shape[rank - 2] * k else {
+            throw TensorError.shapeMismatch(op: "gather", "an index of \(index.count) values in rows of \(k) for \(shape)")
+        }
+        let (r, s) = (shape[rank - 2], shape[rank - 1])
+        if let bad = index.first(where: { $0 < 0 || $0 >= s }) {
+            throw TensorError.indexOutOfRange(op: "gather", index: bad, bound: s)
+        }
+        let groups = count / Swift.max(r * s, 1)
+        let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [k])
+        withExtendedLifetime(self) {
+            Parallel.forRows(groups, rowCost: r * k) { g in
+                let (src, dst) = (data + g * r * s, out.data + g * r * k)
+                for i in 0..<r { for j in 0..<k { dst[i * k + j] = src[i * s + index[i * k + j]] } }
+            }
+        }
+        let inputShape = shape
+        return Autograd.record(out, inputs: [node]) { grad in
+            let input = Tensor.zeros(inputShape)
+            Parallel.forRows(groups, rowCost: r * k) { g in
+                let (src, dst) = (grad.data + g * r * k, input.data + g * r * s)
+                for i in 0..<r { for j in 0..<k { dst[i * s + index[i * k + j]] += src[i * k + j] } }
+            }
+            return [input]
+        }
+    }
 }
