@@ -11,6 +11,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case output(String)
     /// A model argument that is no directory, nor a Hub model the cache or the Hub could give.
     case notFound(String)
+    /// A classifier label that is neither one of its `id2label` names nor an index.
+    case unknownLabel(String)
 
     public var description: String {
         switch self {
@@ -18,7 +20,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .invalidConfig(let path, let detail): return "\(path): invalid config: \(detail)"
         case .checkpoint(let path, let detail): return "\(path): \(detail)"
         case .generation(let detail): return "generation: \(detail)"
-        case .output(let detail), .notFound(let detail): return detail
+        case .output(let detail), .notFound(let detail), .unknownLabel(let detail): return detail
         }
     }
 }

@@ -38,11 +38,15 @@ public enum ModelDirectory {
 
     static func assignWeights(of model: any CausalLanguageModel, from checkpoint: SafetensorsCheckpoint, path: String,
                               ignoring ignored: Set<String> = []) throws {
-        let expected = model.namedParameters
+        try assignWeights(model.namedParameters, modelType: model.config.modelType, from: checkpoint, path: path, ignoring: ignored)
+    }
+
+    static func assignWeights(_ expected: [(name: String, parameter: Parameter)], modelType: String = "",
+                              from checkpoint: SafetensorsCheckpoint, path: String, ignoring ignored: Set<String> = []) throws {
         let expectedNames = Set(expected.map(\.name))
         var available: [String: String] = [:]  // model key → checkpoint key
         for name in checkpoint.names where !ignored.contains(name) {
-            available[canonicalName(name, modelType: model.config.modelType, expected: expectedNames)] = name
+            available[canonicalName(name, modelType: modelType, expected: expectedNames)] = name
         }
         let missing = expected.map(\.name).filter { available[$0] == nil }
         let unexpected = available.keys.filter { !expectedNames.contains($0) && !isIgnorable($0, expected: expectedNames) }.sorted()
@@ -62,15 +66,20 @@ public enum ModelDirectory {
         }
     }
 
-    /// Original GPT-2 checkpoints name weights without the `transformer.` prefix.
+    /// Original GPT-2 checkpoints name weights without the `transformer.` prefix; old BERT-family ones call
+    /// LayerNorm's weight and bias `gamma` and `beta`.
     private static func canonicalName(_ name: String, modelType: String, expected: Set<String>) -> String {
         if modelType == "gpt2", !expected.contains(name), expected.contains("transformer." + name) { return "transformer." + name }
+        for (old, new) in [(".gamma", ".weight"), (".beta", ".bias")] where name.hasSuffix(old) && !expected.contains(name) {
+            return String(name.dropLast(old.count)) + new
+        }
         return name
     }
 
-    /// Buffers some checkpoints carry (GPT-2's causal-mask buffers, rotary frequencies) and a tied head's copy.
+    /// Buffers some checkpoints carry (GPT-2's causal-mask buffers, rotary frequencies, BERT's position ids) and a
+    /// tied head's copy.
     private static func isIgnorable(_ name: String, expected: Set<String>) -> Bool {
-        name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") || name.hasSuffix("rotary_emb.inv_freq")
+        name.hasSuffix("embeddings.position_ids") || name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") || name.hasSuffix("rotary_emb.inv_freq")
             || (name == "lm_head.weight" && !expected.contains(name))
     }
 

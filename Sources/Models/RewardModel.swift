@@ -5,7 +5,7 @@ import Tensor
 /// A language-model backbone with a linear `score` head read at each sequence's last token: the layout of
 /// transformers' `GPT2ForSequenceClassification` / `LlamaForSequenceClassification` (`num_labels` 1 for a
 /// reward model, 2 for a classifier whose positive-class logit is the reward).
-public final class RewardModel: Module {
+public final class RewardModel: SequenceClassifier, Module {
     public let backbone: any CausalLanguageModel
     /// `score.weight`, [labels, hidden], no bias (as transformers builds it).
     public let score: Linear
@@ -22,8 +22,20 @@ public final class RewardModel: Module {
 
     public var labelCount: Int { score.weight.value.shape[0] }
 
+    public var labelNames: [String] {
+        (try? EncoderClassifier.labelNames(backbone.config.fields, path: "")).flatMap { $0.count == labelCount ? $0 : nil }
+            ?? (0..<labelCount).map { "LABEL_\($0)" }
+    }
+
+    public var maxTokens: Int? { backbone.maxPositions }
+
     /// Rewards [B] for `ids` laid out [B, T] with `keyMask` (1 real, 0 padding), recorded for backward.
     public func rewards(_ ids: [Int], batch: Int, length: Int, keyMask: [Float]) throws -> Tensor {
+        try logits(ids, batch: batch, length: length, keyMask: keyMask).gather(lastAxis: Array(repeating: positiveLabel, count: batch)) - offset
+    }
+
+    /// Every label's logit [B, labels] at each sequence's last real token.
+    public func logits(_ ids: [Int], batch: Int, length: Int, keyMask: [Float]) throws -> Tensor {
         let context = AttentionContext(positions: (0..<(batch * length)).map { $0 % length },
                                        keyMask: keyMask.contains(0) ? keyMask : nil)
         let hidden = try backbone.hiddenStates(ids, batch: batch, length: length, context: context)
@@ -33,8 +45,7 @@ public final class RewardModel: Module {
             guard let position = positions.last else { throw ModelError.generation("sequence \(row) has no token to read a reward at") }
             return row * length + position
         }
-        let logits = try score(try Tensor.embedding(rows, ids: last, shape: [batch]))
-        return try logits.gather(lastAxis: Array(repeating: positiveLabel, count: batch)) - offset
+        return try score(try Tensor.embedding(rows, ids: last, shape: [batch]))
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {

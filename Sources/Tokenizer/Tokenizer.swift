@@ -28,7 +28,7 @@ public final class Tokenizer: Sendable {
     private let normalizer: (any Normalizer)?
     private let preTokenizer: (any PreTokenizer)?
     private let model: any TokenizerModel
-    private let postProcessor: any PostProcessor
+    let postProcessor: any PostProcessor
     private let decoder: (any Decoder)?
     /// Added tokens matched in the raw text, then those matched in normalized text.
     private let rawTokenMatcher: AddedTokenMatcher
