@@ -6,7 +6,7 @@ struct RLHF: ParsableCommand {
         commandName: "rlhf",
         abstract: "RLHFKit: reinforcement learning from human feedback for language models, in Swift.",
         version: RLHFVersion.current,
-        subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ChatCommand.self,
+        subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ClassifyCommand.self, ChatCommand.self,
                       CompleteCommand.self, ConvertCommand.self, DownloadCommand.self, CacheCommand.self, TokenizerCommand.self, PretrainCommand.self,
                       SFTCommand.self, MergeCommand.self, RewardCommand.self, PPOCommand.self, GRPOCommand.self, DPOCommand.self, KTOCommand.self, ConstitutionCommand.self,
                       EvalCommand.self,

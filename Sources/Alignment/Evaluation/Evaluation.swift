@@ -17,11 +17,32 @@ public struct Evaluation: Sendable {
         /// Share of responses that repeat one token 4+ times in a row (a reward-hacking signal).
         public let repetitionRate: Double
         public let extraRewards: [String: Double]
+        /// Per "classifier:label": the label's mean probability and the share of responses at or above the threshold.
+        public let labelRates: [String: LabelRate]
         /// Every response (token ids, EOS included when reached), in query order; not encoded.
         public let responses: [[Int]]
 
         enum CodingKeys: String, CodingKey {
-            case meanReward, rewardInterval, meanLength, distinct1, distinct2, repetitionRate, extraRewards
+            case meanReward, rewardInterval, meanLength, distinct1, distinct2, repetitionRate, extraRewards, labelRates
+        }
+    }
+
+    /// A classifier label's probability over the responses (e.g. toxicity), with 95% intervals: normal for the mean,
+    /// Wilson for the share.
+    public struct LabelRate: Encodable, Sendable {
+        public let meanProbability: Double
+        public let meanInterval: [Double]
+        public let shareAtThreshold: Double
+        public let shareInterval: [Double]
+        public let threshold: Double
+
+        init(_ probabilities: [Float], threshold: Double) {
+            let values = probabilities.map(Double.init)
+            (meanProbability, meanInterval) = meanWithInterval(values)
+            let n = Double(values.count), share = Double(values.filter { $0 >= threshold }.count) / Double(values.count)
+            let z = 1.96, center = (share + z * z / (2 * n)) / (1 + z * z / n)
+            let half = z / (1 + z * z / n) * (share * (1 - share) / n + z * z / (4 * n * n)).squareRoot()
+            (shareAtThreshold, shareInterval, self.threshold) = (share, [center - half, center + half], threshold)
         }
     }
 
@@ -36,35 +57,38 @@ public struct Evaluation: Sendable {
     /// Responses of both models to `queries` (greedy by default; with sampling, `samplesPerPrompt` of each, both
     /// models drawing with the same seeds), scored by `scorer` and every extra scorer.
     public static func run(model: any CausalLanguageModel, baseline: any CausalLanguageModel, scorer: any ResponseScorer,
-                           extraScorers: [String: any ResponseScorer] = [:], queries prompts: [[Int]], maxNewTokens: Int,
+                           extraScorers: [String: any ResponseScorer] = [:], labelScorers: [String: any ResponseScorer] = [:],
+                           threshold: Double = 0.5, queries prompts: [[Int]], maxNewTokens: Int,
                            stopTokenIDs: Set<Int>, padID: Int, sampling: SamplingOptions = .greedy,
                            samplesPerPrompt: Int = 1) throws -> Evaluation {
-        try run(models: [model], baseline: baseline, scorer: scorer, extraScorers: extraScorers, queries: prompts,
+        try run(models: [model], baseline: baseline, scorer: scorer, extraScorers: extraScorers, labelScorers: labelScorers,
+                threshold: threshold, queries: prompts,
                 maxNewTokens: maxNewTokens, stopTokenIDs: stopTokenIDs, padID: padID, sampling: sampling,
                 samplesPerPrompt: samplesPerPrompt)[0]
     }
 
     /// `run` for several tuned models against one baseline, whose responses are generated and scored once.
     public static func run(models: [any CausalLanguageModel], baseline: any CausalLanguageModel, scorer: any ResponseScorer,
-                           extraScorers: [String: any ResponseScorer] = [:], queries prompts: [[Int]], maxNewTokens: Int,
+                           extraScorers: [String: any ResponseScorer] = [:], labelScorers: [String: any ResponseScorer] = [:],
+                           threshold: Double = 0.5, queries prompts: [[Int]], maxNewTokens: Int,
                            stopTokenIDs: Set<Int>, padID: Int, sampling: SamplingOptions = .greedy,
                            samplesPerPrompt: Int = 1) throws -> [Evaluation] {
         let queries = prompts.flatMap { Array(repeating: $0, count: samplesPerPrompt) }
         let options = TextGenerator.Options(maxNewTokens: maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID)
         func side(_ responses: [[Int]], _ scores: [Float]) throws -> Side {
-            let values = scores.map(Double.init)
-            let mean = values.reduce(0, +) / Double(values.count)
-            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, values.count - 1))
-            let halfWidth = 1.96 * (variance / Double(values.count)).squareRoot()
-            var extras: [String: Double] = [:]
+            let (mean, interval) = meanWithInterval(scores.map(Double.init))
+            var extras: [String: Double] = [:], rates: [String: LabelRate] = [:]
             for (name, extra) in extraScorers {
                 let s = try extra.scores(queries: queries, responses: responses)
                 extras[name] = Double(s.reduce(0, +)) / Double(s.count)
             }
-            return Side(meanReward: mean, rewardInterval: [mean - halfWidth, mean + halfWidth],
+            for (name, classifier) in labelScorers {
+                rates[name] = LabelRate(try classifier.scores(queries: queries, responses: responses), threshold: threshold)
+            }
+            return Side(meanReward: mean, rewardInterval: interval,
                         meanLength: Double(responses.map(\.count).reduce(0, +)) / Double(responses.count),
                         distinct1: distinct(responses, n: 1), distinct2: distinct(responses, n: 2),
-                        repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras,
+                        repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras, labelRates: rates,
                         responses: responses)
         }
         let base = try TextGenerator(model: baseline).generate(queries, options: options)
@@ -110,3 +134,11 @@ public struct Evaluation: Sendable {
 }
 
 extension Evaluation: Encodable {}
+
+/// The mean and its 95% interval (normal approximation, sample variance).
+func meanWithInterval(_ values: [Double]) -> (mean: Double, interval: [Double]) {
+    let mean = values.reduce(0, +) / Double(values.count)
+    let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, values.count - 1))
+    let halfWidth = 1.96 * (variance / Double(values.count)).squareRoot()
+    return (mean, [mean - halfWidth, mean + halfWidth])
+}

@@ -80,7 +80,7 @@ public struct GRPOConfig: RunConfiguration {
 
     public init() {}
 
-    public var inputs: [String] { [policy] + [adapter].compactMap { $0 } + rewards.reward }
+    public var inputs: [String] { [policy] + [adapter, rewards.rewardClassifier].compactMap { $0 } + rewards.reward }
 
     public func validate() throws {
         for (value, key) in [(policy, "policy"), (prompts, "prompts"), (out, "out")] { try Check.required(value, key) }
@@ -117,7 +117,7 @@ public struct GRPOConfig: RunConfiguration {
         let tokenizer = try Tokenizer(directory: policyDirectory)
         let promptRows = try GRPOPrompt.load(prompts, tokenizer: tokenizer, chat: chat)
         let evalRows = try evalPrompts.map { try GRPOPrompt.load($0, tokenizer: tokenizer, chat: chat) } ?? []
-        let functions = try rewards.load { directory in
+        let functions = try rewards.load(policyTokenizer: tokenizer) { directory in
             let model = try ModelDirectory.loadRewardModel(directory)
             model.setTrainable(false)
             return try model.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: directory)

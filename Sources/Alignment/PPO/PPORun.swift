@@ -15,8 +15,14 @@ public struct PPOConfig: RunConfiguration {
     /// A LoRA adapter of `policy` (e.g. `rlhf sft --lora-rank`'s output) to train further; the reference is then the
     /// policy with a frozen copy of it.
     public var adapter: String? = nil
-    /// The reward model; the critic starts from it, as TRL's does.
-    public var reward = ""
+    /// The reward model; the critic starts from it, as TRL's does. Or give `rewardClassifier`.
+    public var reward: String? = nil
+    /// A sequence classifier whose `rewardLabel` is the reward (e.g. a toxicity classifier's "nothate" logit); the
+    /// critic then starts from the policy with a new value head.
+    public var rewardClassifier: String? = nil
+    /// The classifier's label (`id2label` name or index).
+    public var rewardLabel: String? = nil
+    public var rewardTransform: ClassifierRewardTransform = .logit
     /// Prompts (JSONL {"prompt"}), taken `batchSize` at a time, cycling.
     public var prompts = ""
     /// The policy (a Hugging Face directory), critic/, metrics.jsonl, samples.jsonl and checkpoints go here.
@@ -50,16 +56,18 @@ public struct PPOConfig: RunConfiguration {
     public var logging = LoggingConfig()
 
     enum CodingKeys: String, CodingKey {
-        case policy, adapter, reward, prompts, out, chat, iterations, batchSize, miniBatches, ppoEpochs, learningRate = "lr",
+        case policy, adapter, reward, rewardClassifier, rewardLabel, rewardTransform, prompts, out, chat, iterations, batchSize, miniBatches, ppoEpochs, learningRate = "lr",
              maxGradNorm, maxNewTokens, temperature, seed, saveEvery, targetReward, klBudget, ppo, lora, logging
     }
 
     public init() {}
 
-    public var inputs: [String] { [policy, reward] + [adapter].compactMap { $0 } }
+    public var inputs: [String] { [policy] + [reward, rewardClassifier, adapter].compactMap { $0 } }
 
     public func validate() throws {
-        for (value, key) in [(policy, "policy"), (reward, "reward"), (prompts, "prompts"), (out, "out")] { try Check.required(value, key) }
+        for (value, key) in [(policy, "policy"), (prompts, "prompts"), (out, "out")] { try Check.required(value, key) }
+        guard (reward == nil) != (rewardClassifier == nil) else { throw JobError("give one of reward and reward_classifier") }
+        try ClassifierScorer.validate(classifier: rewardClassifier, label: rewardLabel)
         for (value, key) in [(iterations, "iterations"), (batchSize, "batch_size"), (miniBatches, "mini_batches"),
                              (ppoEpochs, "ppo_epochs"), (maxNewTokens, "max_new_tokens")] {
             try Check.positive(value, key)
@@ -77,17 +85,15 @@ public struct PPOConfig: RunConfiguration {
     /// critic in `out/critic`.
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
-        let (policyDirectory, rewardDirectory) = (try ModelDirectory.locate(policy), try ModelDirectory.locate(reward))
+        let policyDirectory = try ModelDirectory.locate(policy)
         let records = try PromptRecord.load(URL(fileURLWithPath: prompts))
         let tokenizer = try Tokenizer(directory: policyDirectory)
         let queries = try records.map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
-        let rewardModel = try ModelDirectory.loadRewardModel(rewardDirectory)
-        rewardModel.setTrainable(false)
+        let (scorer, critic) = try rewardAndCritic(policyDirectory: policyDirectory, tokenizer: tokenizer)
         let models = try PolicyModels.load(model: policy, adapter: adapter, lora: lora, seed: seed)
         let trainer = try PPOTrainer(policy: models.policy, adapters: models.adapters, reference: try models.makeReference(),
-                                     critic: try ModelDirectory.loadRewardModel(rewardDirectory),
-                                     scorer: try rewardModel.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: rewardDirectory),
-                                     config: self, stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.paddingID)
+                                     critic: critic, scorer: scorer, config: self, stopTokenIDs: tokenizer.eosTokenIDs,
+                                     padID: tokenizer.paddingID)
         let iterations = PPOIterations(trainer: trainer, prompts: records.map(\.prompt), queries: queries, tokenizer: tokenizer,
                                        samples: URL(fileURLWithPath: out).appendingPathComponent("samples.jsonl"))
         if session.checkpoint == nil {
@@ -97,6 +103,21 @@ public struct PPOConfig: RunConfiguration {
             try models.saveFinal(to: out)
             try ModelDirectory.save(trainer.critic, to: out.appendingPathComponent("critic"), padTokenID: trainer.critic.padTokenID)
         }
+    }
+}
+
+extension PPOConfig {
+    /// The reward model (the critic starts from it) or the classifier's label (the critic starts from the policy).
+    func rewardAndCritic(policyDirectory: URL, tokenizer: Tokenizer) throws -> (any ResponseScorer, RewardModel) {
+        if let classifier = try ClassifierScorer.reward(classifier: rewardClassifier, label: rewardLabel, transform: rewardTransform,
+                                                        policyTokenizer: tokenizer) {
+            return (classifier, try ModelDirectory.rewardModelToTrain(policyDirectory, seed: seed))
+        }
+        let rewardDirectory = try ModelDirectory.locate(reward!)
+        let rewardModel = try ModelDirectory.loadRewardModel(rewardDirectory)
+        rewardModel.setTrainable(false)
+        return (try rewardModel.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: rewardDirectory),
+                try ModelDirectory.loadRewardModel(rewardDirectory))
     }
 }
 

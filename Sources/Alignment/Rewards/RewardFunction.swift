@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import Models
+import Tokenizer
 
 /// One completion as a reward function sees it: the prompt's text and row, the completion's text and ids.
 public struct RewardInput {
@@ -40,10 +41,15 @@ public final class ScorerReward: RewardFunction {
 }
 
 /// The reward sources of a run as its configuration names them, in the order their weights apply: every
-/// `reward` model directory, then every `reward_fn`, then every `reward_cmd`.
+/// `reward` model directory, then the `reward_classifier`, then every `reward_fn`, then every `reward_cmd`.
 public struct RewardSources: Codable, Sendable, Equatable {
     /// Reward model directories (scored as PPO scores: retokenised when the tokenizer differs from the policy's).
     public var reward: [String] = []
+    /// A sequence classifier whose `rewardLabel` scores each completion's text (with its own tokenizer).
+    public var rewardClassifier: String? = nil
+    /// The classifier's label (`id2label` name or index).
+    public var rewardLabel: String? = nil
+    public var rewardTransform: ClassifierRewardTransform = .logit
     /// Built-in rules, `NAME[:ARG]`: `contains`, `regex:PATTERN`, `length:N`.
     public var rewardFn: [String] = []
     /// External programs (run by /bin/sh): one JSON object per completion on stdin, one number per line on stdout.
@@ -55,13 +61,16 @@ public struct RewardSources: Codable, Sendable, Equatable {
 
     public init() {}
 
-    var count: Int { reward.count + rewardFn.count + rewardCmd.count }
+    var count: Int { reward.count + (rewardClassifier == nil ? 0 : 1) + rewardFn.count + rewardCmd.count }
 
     func validate() throws {
-        if count == 0 { throw JobError("give at least one reward source: --reward DIR, --reward-fn NAME[:ARG] or --reward-cmd CMD") }
-        if let rewardWeights, rewardWeights.count != count {
-            throw JobError("reward_weights has \(rewardWeights.count) values for \(count) reward sources (--reward, then --reward-fn, then --reward-cmd)")
+        if count == 0 {
+            throw JobError("give at least one reward source: --reward DIR, --reward-classifier DIR, --reward-fn NAME[:ARG] or --reward-cmd CMD")
         }
+        if let rewardWeights, rewardWeights.count != count {
+            throw JobError("reward_weights has \(rewardWeights.count) values for \(count) reward sources (--reward, then --reward-classifier, then --reward-fn, then --reward-cmd)")
+        }
+        try ClassifierScorer.validate(classifier: rewardClassifier, label: rewardLabel)
         for spec in rewardFn { _ = try BuiltinReward(spec) }
         for command in rewardCmd where command.trimmingCharacters(in: .whitespaces).isEmpty { throw JobError("reward_cmd is empty") }
         try Check.positive(rewardCmdTimeout, "reward_cmd_timeout")
@@ -71,9 +80,13 @@ public struct RewardSources: Codable, Sendable, Equatable {
     var weights: [Float] { rewardWeights ?? Array(repeating: 1, count: count) }
 
     /// Loads every source; `makeScorer` loads a reward model directory.
-    func load(makeScorer: (URL) throws -> any ResponseScorer) throws -> [any RewardFunction] {
+    func load(policyTokenizer: Tokenizer, makeScorer: (URL) throws -> any ResponseScorer) throws -> [any RewardFunction] {
         var functions: [any RewardFunction] = try reward.map { path in
             ScorerReward(name: URL(fileURLWithPath: path).lastPathComponent, scorer: try makeScorer(ModelDirectory.locate(path)))
+        }
+        if let classifier = try ClassifierScorer.reward(classifier: rewardClassifier, label: rewardLabel, transform: rewardTransform,
+                                                        policyTokenizer: policyTokenizer) {
+            functions.append(ScorerReward(name: URL(fileURLWithPath: rewardClassifier!).lastPathComponent + ":" + rewardLabel!, scorer: classifier))
         }
         functions += try rewardFn.map { try BuiltinReward($0) }
         functions += try rewardCmd.map { try RewardCommand($0, timeout: rewardCmdTimeout) }

@@ -12,8 +12,8 @@ struct GRPOCommand: ParsableCommand {
         abstract: "Online RL without a critic: GRPO or RLOO against reward models, built-in rules or any program.",
         discussion: """
             Each step samples --num-generations completions for each of --batch-size / --num-generations prompts, \
-            scores them with every reward source (weighted by --reward-weights, in the order --reward, --reward-fn, \
-            --reward-cmd), uses the group as the baseline (--advantage grpo: group-normalised; rloo: leave-one-out) and \
+            scores them with every reward source (weighted by --reward-weights, in the order --reward, --reward-classifier, \
+            --reward-fn, --reward-cmd), uses the group as the baseline (--advantage grpo: group-normalised; rloo: leave-one-out) and \
             takes --num-iterations clipped updates. Reward sources: --reward DIR (a reward model), --reward-fn contains \
             (share of the prompt row's "answers" stated in the completion), regex:PATTERN (1 if it matches), length:N \
             (closeness to N tokens), and --reward-cmd CMD (started once; reads one JSON object per completion on stdin \
@@ -30,9 +30,10 @@ struct GRPOCommand: ParsableCommand {
     @Option(help: "Prompts (JSONL {\"prompt\", ...}; every other column reaches the reward functions).") var prompts: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: "Reward model, directory or Hub id (repeatable).") var reward: [String] = []
+    @OptionGroup var classifierReward: ClassifierRewardFlags
     @Option(help: "Built-in reward: contains, regex:PATTERN or length:N (repeatable).") var rewardFn: [String] = []
     @Option(help: "External reward program, run by /bin/sh (repeatable).") var rewardCmd: [String] = []
-    @Option(parsing: .upToNextOption, help: "One weight per reward source, in the order --reward, --reward-fn, --reward-cmd (default: all 1).")
+    @Option(parsing: .upToNextOption, help: "One weight per reward source, in the order --reward, --reward-classifier, --reward-fn, --reward-cmd (default: all 1).")
     var rewardWeights: [Float] = []
     @Option(help: help("Seconds a --reward-cmd program may take to answer one batch.", default: defaults.rewards.rewardCmdTimeout))
     var rewardCmdTimeout: Double?
@@ -78,6 +79,9 @@ struct GRPOCommand: ParsableCommand {
             set(&config.prompts, prompts)
             set(&config.out, out)
             if !reward.isEmpty { config.rewards.reward = reward }
+            set(&config.rewards.rewardClassifier, classifierReward.rewardClassifier)
+            set(&config.rewards.rewardLabel, classifierReward.rewardLabel)
+            set(&config.rewards.rewardTransform, classifierReward.rewardTransform)
             if !rewardFn.isEmpty { config.rewards.rewardFn = rewardFn }
             if !rewardCmd.isEmpty { config.rewards.rewardCmd = rewardCmd }
             if !rewardWeights.isEmpty { config.rewards.rewardWeights = rewardWeights }

@@ -11,7 +11,9 @@ struct PPOCommand: ParsableCommand {
         discussion: """
             Each iteration takes the next --batch-size prompts, samples responses, scores them with --reward, adds a \
             per-token KL penalty against the frozen starting policy, estimates advantages with the critic (initialised \
-            from the reward model, as TRL does) and runs --ppo-epochs epochs of clipped updates. Writes the policy (a \
+            from the reward model, as TRL does) and runs --ppo-epochs epochs of clipped updates. With \
+            --reward-classifier DIR --reward-label NAME a classifier's label scores the responses instead (e.g. a \
+            toxicity classifier's "nothate" logit) and the critic starts from the policy with a new value head. Writes the policy (a \
             Hugging Face directory) to --out, the critic to --out/critic, metrics.jsonl (TRL's metric names), \
             samples.jsonl, TensorBoard events and checkpoint-N/ every --save-every iterations (--resume continues from \
             the newest). Defaults follow TRL's PPOConfig. The library call is PPOConfig.run.
@@ -22,7 +24,8 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Starting policy (typically the SFT model; directory or Hub id).") var policy: String?
     @Option(help: "Start from this LoRA adapter of --policy (e.g. `rlhf sft --lora-rank`'s output) and train it further; the reference is --policy with a frozen copy of it.")
     var adapter: String?
-    @Option(help: "Reward model (directory or Hub id).") var reward: String?
+    @Option(help: "Reward model (directory or Hub id); or give --reward-classifier.") var reward: String?
+    @OptionGroup var classifierReward: ClassifierRewardFlags
     @Option(help: "Prompts (JSONL {\"prompt\"}).") var prompts: String?
     @Option(help: "Output directory.") var out: String?
     @Flag(inversion: .prefixedNo, help: help("Wrap prompts as user messages in the chat template.", default: defaults.chat)) var chat: Bool?
@@ -60,6 +63,9 @@ struct PPOCommand: ParsableCommand {
             set(&config.policy, policy)
             set(&config.adapter, adapter)
             set(&config.reward, reward)
+            set(&config.rewardClassifier, classifierReward.rewardClassifier)
+            set(&config.rewardLabel, classifierReward.rewardLabel)
+            set(&config.rewardTransform, classifierReward.rewardTransform)
             set(&config.prompts, prompts)
             set(&config.out, out)
             set(&config.chat, chat)
