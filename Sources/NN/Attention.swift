@@ -26,9 +26,7 @@ public struct AttentionContext {
         guard let cache else {
             return try Tensor.causalAttention(query: q, key: k, value: v, heads: heads, kvHeads: kvHeads, keyMask: keyMask)
         }
-        try cache.store(layer: layer, keys: k, values: v)
-        return try Tensor.attention(query: q, keyCache: cache.keys[layer], valueCache: cache.values[layer],
-                                    keyLength: cache.length + q.shape[1], heads: heads, kvHeads: kvHeads, keyMask: keyMask)
+        return try cache.attend(layer: layer, query: q, key: k, value: v, heads: heads, kvHeads: kvHeads, keyMask: keyMask)
     }
 }
 

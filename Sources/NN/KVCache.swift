@@ -17,6 +17,15 @@ public final class KVCache {
         values = keys
     }
 
+    /// Stores this step's keys and values of `layer`, then attends the queries `[B, T, heads·d]` (the last T positions)
+    /// over every cached position of that layer; records no gradient.
+    public func attend(layer: Int, query: Tensor, key: Tensor, value: Tensor, heads: Int, kvHeads: Int,
+                       scores: Tensor.AttentionScores = .causal, keyMask: [Float]?) throws -> Tensor {
+        try store(layer: layer, keys: key, values: value)
+        return try Tensor.attention(query: query, keyCache: keys[layer], valueCache: values[layer], keyLength: length + query.shape[1],
+                                    heads: heads, kvHeads: kvHeads, scores: scores, keyMask: keyMask)
+    }
+
     /// Writes this step's keys and values `[B, T, kvWidth]` of `layer` after the stored positions.
     func store(layer: Int, keys newKeys: Tensor, values newValues: Tensor) throws {
         let (t, width) = (newKeys.shape[1], newKeys.shape[2])
