@@ -15,9 +15,9 @@ public enum PEFTAdapter {
 
     /// Attaches adapters to `targets` (nil: the family's attention projections, as PEFT defaults; `all-linear`: every
     /// linear layer but the head, saved as their names) and freezes every base parameter.
-    public static func attach(to model: any CausalLanguageModel, rank: Int, alpha: Float, dropout: Float,
+    public static func attach(to model: any LanguageModel, rank: Int, alpha: Float, dropout: Float,
                               targets: [String]? = nil, seed: UInt64) throws -> LoRAAdapters {
-        var names = targets ?? model.config.defaultLoRATargets
+        var names = targets ?? model.defaultLoRATargets
         if names == [allLinear] {
             names = []
             for (path, _) in model.namedLinears where !names.contains(String(path.split(separator: ".").last!)) {
@@ -45,7 +45,7 @@ public enum PEFTAdapter {
 
     /// Attaches the adapter saved in `directory` (by PEFT or RLHFKit) to `model`, frozen underneath, with
     /// dropout off (for inference or `merge()`; set `isTraining` to train it further).
-    public static func load(from directory: URL, onto model: any CausalLanguageModel) throws -> LoRAAdapters {
+    public static func load(from directory: URL, onto model: any AdaptableModule) throws -> LoRAAdapters {
         let config = try Config(directory: directory)
         let weights = try SafetensorsFile(contentsOf: directory.appendingPathComponent(weightsFile))
         // The saved keys name the adapted layers exactly, however target_modules selected them (a full

@@ -2,7 +2,7 @@ import NN
 import Tensor
 
 /// A decoder-only language model: token ids in, next-token logits out.
-public protocol CausalLanguageModel: AdaptableModule {
+public protocol CausalLanguageModel: LanguageModel {
     var config: ModelConfig { get }
     var vocabularySize: Int { get }
     var layerCount: Int { get }

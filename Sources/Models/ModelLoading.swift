@@ -31,11 +31,6 @@ public enum ModelDirectory {
         return twin
     }
 
-    /// Replaces a model's weights with those saved in `directory` (e.g. a training checkpoint).
-    public static func loadWeights(into model: any CausalLanguageModel, from directory: URL) throws {
-        try assignWeights(of: model, from: try SafetensorsCheckpoint(directory: directory), path: directory.path)
-    }
-
     static func assignWeights(of model: any CausalLanguageModel, from checkpoint: SafetensorsCheckpoint, path: String,
                               ignoring ignored: Set<String> = []) throws {
         try assignWeights(model.namedParameters, modelType: model.config.modelType, from: checkpoint, path: path, ignoring: ignored)
@@ -85,13 +80,6 @@ public enum ModelDirectory {
 
     private static func listed(_ names: [String]) -> String {
         names.prefix(10).joined(separator: ", ") + (names.count > 10 ? " and \(names.count - 10) more" : "")
-    }
-
-    /// Writes config.json and model.safetensors (sharded above `maxShardBytes`) so transformers loads the
-    /// directory unchanged; a tied LM head is stored once, as the embedding.
-    public static func save(_ model: any CausalLanguageModel, to directory: URL, dtype: DType = .float32,
-                            maxShardBytes: Int = 5 << 30) throws {
-        try save(model.namedParameters, fields: model.config.fields, to: directory, dtype: dtype, maxShardBytes: maxShardBytes)
     }
 
     static func save(_ parameters: [(name: String, parameter: Parameter)], fields: [String: JSONValue], to directory: URL,

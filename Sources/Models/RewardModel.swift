@@ -75,8 +75,7 @@ extension ModelDirectory {
         }
         var initializer = WeightInitializer.zeros
         let backbone = try config.makeModel(initializer: &initializer, languageModelHead: false)
-        let width = backbone.namedParameters.first { $0.name.hasSuffix("embed_tokens.weight") || $0.name.hasSuffix("wte.weight") }!
-            .parameter.value.shape[1]
+        let width = backbone.hiddenWidth
         let labels = isClassifier ? try checkpoint.shape(of: "score.weight")[0] : 1
         var scoreInitializer = WeightInitializer.random(seed: newHeadSeed ?? 0)
         let score = Linear(width, labels, bias: false, std: 1 / Float(width + 1).squareRoot(), initializer: &scoreInitializer)

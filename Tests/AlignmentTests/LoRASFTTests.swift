@@ -60,7 +60,7 @@ final class LoRASFTTests: XCTestCase {
         _ = try PEFTAdapter.load(from: output, onto: reloaded)
         let ids = [1, 40, 77, 5, 9]
         let context = AttentionContext.training(batch: 1, length: ids.count)
-        let expected = try withNoGrad { try trainer.model.logits(ids, batch: 1, length: ids.count, context: context).scalars }
+        let expected = try withNoGrad { try (trainer.model as! any CausalLanguageModel).logits(ids, batch: 1, length: ids.count, context: context).scalars }
         XCTAssertEqual(try reloaded.logits(ids, batch: 1, length: ids.count, context: context).scalars, expected)
     }
 

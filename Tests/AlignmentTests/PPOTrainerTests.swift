@@ -84,7 +84,7 @@ final class PPOTrainerTests: XCTestCase {
         let temperature: Float = 0.5
         let queries = (0..<4).map { [($0 * 37) % 600 + 2, ($0 * 11) % 600 + 5, 300] }
         let probe = RolloutBatch(queries: queries, responses: queries.map { [$0[0] + 1, 42, 7, 300] }, padID: 699)
-        func entropy(_ policy: any CausalLanguageModel) throws -> Double {
+        func entropy(_ policy: any LanguageModel) throws -> Double {
             let logits = try withNoGrad { try policy.responseLogProbabilitiesAndLogits(probe, temperature: temperature).logits }
             let entropies = try PPOMath.entropy(logits: logits).scalars
             return entropies.reduce(0) { $0 + Double($1) } / Double(entropies.count)

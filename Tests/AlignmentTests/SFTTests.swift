@@ -105,3 +105,30 @@ final class SFTTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1e-4)
     }
 }
+
+/// Sequence-to-sequence SFT: T5 v1.1 reads each prompt as its input and learns the completion (+ </s>) as its
+/// target, as transformers' T5 loss does.
+extension SFTTests {
+    func testOneT5SGDStepMatchesPyTorch() throws {
+        let fixture = SFTTests.here.appendingPathComponent("Fixtures/t5-sft-sgd-step")
+        let directory = SFTTests.here.deletingLastPathComponent().appendingPathComponent("ModelsTests/Fixtures/tiny-t5-v1_1")
+        var config = TrainingConfig(learningRate: 1e-3)
+        (config.steps, config.batchSize, config.learningRate, config.optimizer) = (1, 8, 0.1, .sgd)
+        (config.schedule, config.maxGradNorm, config.shuffle) = (.constant, 0, false)
+        let tokenizer = try Tokenizer(directory: directory)
+        let prepared = try SFTData.prepare(try Demonstration.load(fixture.appendingPathComponent("data.jsonl")), tokenizer: tokenizer,
+                                           maxLength: 1024, evalFraction: 0, seed: 0, packing: false)
+        let model = try ModelDirectory.loadLanguageModel(directory)
+        let task = SFTTrainer(model: model, train: prepared.train, eval: [], padID: tokenizer.paddingID, config: config, tokenizerDirectory: nil)
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.appendingPathComponent("meta.json"))) as! [String: Any]
+        XCTAssertEqual(try task.loss(microBatch: 0).loss.item, (meta["loss"] as! NSNumber).floatValue, accuracy: 1e-5)
+        try train(task, config, output: try temporaryDirectory(), totalSteps: 1, resume: false)
+        let expected = try SafetensorsFile(contentsOf: fixture.appendingPathComponent("expected.safetensors"))
+        var worst: Float = 0
+        for (name, parameter) in model.namedParameters {
+            worst = max(worst, zip(parameter.value.scalars, try expected.tensor(name).scalars).map { abs($0 - $1) }.max()!)
+        }
+        print("T5 SFT one SGD step vs PyTorch: max |Δ weight| \(worst)")
+        XCTAssertLessThanOrEqual(worst, 1e-5)
+    }
+}

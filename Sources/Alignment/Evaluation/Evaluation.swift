@@ -56,7 +56,7 @@ public struct Evaluation: Sendable {
 
     /// Responses of both models to `queries` (greedy by default; with sampling, `samplesPerPrompt` of each, both
     /// models drawing with the same seeds), scored by `scorer` and every extra scorer.
-    public static func run(model: any CausalLanguageModel, baseline: any CausalLanguageModel, scorer: any ResponseScorer,
+    public static func run(model: any LanguageModel, baseline: any LanguageModel, scorer: any ResponseScorer,
                            extraScorers: [String: any ResponseScorer] = [:], labelScorers: [String: any ResponseScorer] = [:],
                            threshold: Double = 0.5, queries prompts: [[Int]], maxNewTokens: Int,
                            stopTokenIDs: Set<Int>, padID: Int, sampling: SamplingOptions = .greedy,
@@ -68,7 +68,7 @@ public struct Evaluation: Sendable {
     }
 
     /// `run` for several tuned models against one baseline, whose responses are generated and scored once.
-    public static func run(models: [any CausalLanguageModel], baseline: any CausalLanguageModel, scorer: any ResponseScorer,
+    public static func run(models: [any LanguageModel], baseline: any LanguageModel, scorer: any ResponseScorer,
                            extraScorers: [String: any ResponseScorer] = [:], labelScorers: [String: any ResponseScorer] = [:],
                            threshold: Double = 0.5, queries prompts: [[Int]], maxNewTokens: Int,
                            stopTokenIDs: Set<Int>, padID: Int, sampling: SamplingOptions = .greedy,
@@ -91,11 +91,11 @@ public struct Evaluation: Sendable {
                         repetitionRate: Double(responses.filter(hasRun).count) / Double(responses.count), extraRewards: extras, labelRates: rates,
                         responses: responses)
         }
-        let base = try TextGenerator(model: baseline).generate(queries, options: options)
+        let base = try baseline.generate(queries, options: options)
         let baseScores = try scorer.scores(queries: queries, responses: base)
         let baseSide = try side(base, baseScores)
         return try models.map { model in
-            let tuned = try TextGenerator(model: model).generate(queries, options: options)
+            let tuned = try model.generate(queries, options: options)
             let tunedScores = try scorer.scores(queries: queries, responses: tuned)
             let wins = zip(tunedScores, baseScores).map { $0 > $1 ? 1.0 : ($0 == $1 ? 0.5 : 0) }.reduce(0, +)
             let batch = RolloutBatch(queries: queries, responses: tuned.map { $0.isEmpty ? [padID] : $0 }, padID: padID)

@@ -43,14 +43,14 @@ public final class GRPOTrainer {
                                peakLearningRate: config.learningRate, schedule: schedule, maxGradNorm: config.maxGradNorm)
     }
 
-    var policy: any CausalLanguageModel { models.policy }
+    var policy: any LanguageModel { models.policy }
 
     /// Samples `numGenerations` completions of each prompt (consecutive rows), seeded by `step`.
     func sample(_ prompts: [GRPOPrompt], step: Int) throws -> (queries: [[Int]], responses: [[Int]]) {
         let queries = prompts.flatMap { Array(repeating: $0.ids, count: config.numGenerations) }
         let sampling = SamplingOptions(temperature: config.temperature, topK: config.topK, topP: config.topP,
                                        seed: config.seed &+ UInt64(step) &* 1_000_003)
-        let responses = try TextGenerator(model: policy).generate(queries, options: .init(
+        let responses = try policy.generate(queries, options: .init(
             maxNewTokens: config.maxCompletionLength, sampling: sampling, stopTokenIDs: tokenizer.eosTokenIDs, padTokenID: tokenizer.paddingID))
         return (queries, responses)
     }
@@ -169,7 +169,7 @@ public final class GRPOTrainer {
         var responses: [[Int]] = []
         for start in stride(from: 0, to: prompts.count, by: 32) {
             let sampling = config.evalTemperature == 0 ? .greedy : SamplingOptions(temperature: config.evalTemperature, seed: config.seed &+ UInt64(start))
-            responses += try TextGenerator(model: policy).generate(prompts[start..<min(prompts.count, start + 32)].map(\.ids), options: .init(
+            responses += try policy.generate(prompts[start..<min(prompts.count, start + 32)].map(\.ids), options: .init(
                 maxNewTokens: config.maxCompletionLength, sampling: sampling, stopTokenIDs: tokenizer.eosTokenIDs, padTokenID: tokenizer.paddingID))
         }
         let perFunction = try score(prompts, copies: 1, responses: responses)

@@ -101,23 +101,29 @@ public struct PPOConfig: RunConfiguration {
         }
         return try session.train(iterations, totalSteps: self.iterations, saveEvery: saveEvery, evalEvery: 0) { out in
             try models.saveFinal(to: out)
-            try ModelDirectory.save(trainer.critic, to: out.appendingPathComponent("critic"), padTokenID: trainer.critic.padTokenID)
+            try trainer.critic.save(to: out.appendingPathComponent("critic"))
         }
     }
 }
 
 extension PPOConfig {
-    /// The reward model (the critic starts from it) or the classifier's label (the critic starts from the policy).
-    func rewardAndCritic(policyDirectory: URL, tokenizer: Tokenizer) throws -> (any ResponseScorer, RewardModel) {
+    /// The reward model (the critic starts from it) or the classifier's label (the critic starts from the policy);
+    /// an encoder-decoder policy's critic is always its own trunk with a value head on the decoder's states.
+    func rewardAndCritic(policyDirectory: URL, tokenizer: Tokenizer) throws -> (any ResponseScorer, any Critic) {
+        let sequenceToSequence = try ModelDirectory.isEncoderDecoder(policyDirectory)
+        let ownCritic = { () throws -> any Critic in
+            sequenceToSequence ? ValueHeadModel(trunk: try ModelDirectory.loadLanguageModel(policyDirectory), seed: seed)
+                               : try ModelDirectory.rewardModelToTrain(policyDirectory, seed: seed)
+        }
         if let classifier = try ClassifierScorer.reward(classifier: rewardClassifier, label: rewardLabel, transform: rewardTransform,
                                                         policyTokenizer: tokenizer) {
-            return (classifier, try ModelDirectory.rewardModelToTrain(policyDirectory, seed: seed))
+            return (classifier, try ownCritic())
         }
         let rewardDirectory = try ModelDirectory.locate(reward!)
         let rewardModel = try ModelDirectory.loadRewardModel(rewardDirectory)
         rewardModel.setTrainable(false)
         return (try rewardModel.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: rewardDirectory),
-                try ModelDirectory.loadRewardModel(rewardDirectory))
+                sequenceToSequence ? try ownCritic() : try ModelDirectory.loadRewardModel(rewardDirectory))
     }
 }
 
@@ -173,7 +179,7 @@ final class PPOIterations: SteppedTraining {
     }
 
     private func appendSample(iteration: Int, row: Int) throws {
-        let response = try TextGenerator(model: trainer.policy).generate([queries[row]], options: .init(
+        let response = try trainer.policy.generate([queries[row]], options: .init(
             maxNewTokens: config.maxNewTokens, sampling: .greedy, stopTokenIDs: trainer.stopTokenIDs))[0]
         let score = try trainer.scorer.scores(queries: [queries[row]], responses: [response])[0]
         struct Sample: Encodable { let iteration: Int, prompt: String, completion: String, score: Float }

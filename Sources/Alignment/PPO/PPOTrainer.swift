@@ -21,11 +21,11 @@ extension RewardModel: ResponseScorer {
 /// rewards with a KL penalty against the frozen reference, GAE with the critic's values, then several epochs
 /// of clipped policy and value updates over shuffled minibatches.
 public final class PPOTrainer {
-    public let policy: any CausalLanguageModel
+    public let policy: any LanguageModel
     /// LoRA mode: the adapters trained on the frozen base that `policy` and the reference share.
     public let adapters: LoRAAdapters?
     public let reference: ReferencePolicy
-    public let critic: RewardModel
+    public let critic: any Critic
     public let scorer: any ResponseScorer
     /// The settings used: PPO's hyperparameters, sampling, epochs, learning rate, seed.
     public let config: PPOConfig
@@ -42,7 +42,7 @@ public final class PPOTrainer {
     /// `adapters` (LoRA mode) are attached to `policy`, whose base they froze; the reference then usually shares
     /// that base (`ReferencePolicy(sharingBaseOf:adapters:)`). Adapter dropout is switched off: PPO's ratios
     /// compare one network at two times (TRL turns dropout off too).
-    public init(policy: any CausalLanguageModel, adapters: LoRAAdapters? = nil, reference: ReferencePolicy, critic: RewardModel,
+    public init(policy: any LanguageModel, adapters: LoRAAdapters? = nil, reference: ReferencePolicy, critic: any Critic,
                 scorer: any ResponseScorer, config: PPOConfig, stopTokenIDs: Set<Int>, padID: Int) throws {
         (self.policy, self.adapters, self.reference, self.critic, self.scorer) = (policy, adapters, reference, critic, scorer)
         (self.config, self.stopTokenIDs, self.padID) = (config, stopTokenIDs, padID)
@@ -59,7 +59,7 @@ public final class PPOTrainer {
         let hyper = config.ppo
         var sampling = SamplingOptions(temperature: config.temperature, seed: config.seed &+ UInt64(iteration) &* 1_000_003)
         sampling.topK = 0
-        let responses = try TextGenerator(model: policy).generate(queries, options: .init(
+        let responses = try policy.generate(queries, options: .init(
             maxNewTokens: config.maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID))
         let rollout = RolloutBatch(queries: queries, responses: responses, padID: padID)
         let padding = try ResponsePadding(responseMask: rollout.responseMask, responseLength: rollout.responseLength)
@@ -129,7 +129,7 @@ public final class PPOTrainer {
     /// `ppo_state.json` (iteration, KL controller) into `directory`.
     public func save(to directory: URL) throws {
         try PolicyCheckpoint.save(policy, adapters: adapters, to: directory.appendingPathComponent("policy"))
-        try ModelDirectory.save(critic, to: directory.appendingPathComponent("critic"), padTokenID: critic.padTokenID)
+        try critic.save(to: directory.appendingPathComponent("critic"))
         try CheckpointStore.saveOptimizer(update.optimizer, named: named, to: directory)
         try JSONEncoder().encode(State(iteration: iteration, klController: klController))
             .write(to: directory.appendingPathComponent("ppo_state.json"), options: .atomic)
@@ -138,7 +138,7 @@ public final class PPOTrainer {
     /// Restores what `save` wrote: weights, optimizer moments, KL controller and iteration count.
     public func restore(from directory: URL) throws {
         try PolicyCheckpoint.restore(policy, adapters: adapters, from: directory.appendingPathComponent("policy"))
-        try ModelDirectory.loadWeights(into: critic, from: directory.appendingPathComponent("critic"))
+        try critic.loadWeights(from: directory.appendingPathComponent("critic"))
         try CheckpointStore.restoreOptimizer(update.optimizer, named: named, from: directory)
         let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: directory.appendingPathComponent("ppo_state.json")))
         (iteration, klController) = (state.iteration, state.klController)

@@ -28,7 +28,7 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
     }
 
     /// Freezes `model` and attaches adapters recording `baseModel` as their base; nil when `rank` is 0.
-    public func attach(to model: any CausalLanguageModel, baseModel: String, seed: UInt64) throws -> LoRAAdapters? {
+    public func attach(to model: any LanguageModel, baseModel: String, seed: UInt64) throws -> LoRAAdapters? {
         guard rank > 0 else { return nil }
         let adapters = try PEFTAdapter.attach(to: model, rank: rank, alpha: alpha, dropout: dropout,
                                               targets: targets.isEmpty ? nil : targets, seed: seed)

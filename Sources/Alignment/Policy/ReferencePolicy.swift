@@ -12,22 +12,22 @@ import Tensor
 ///   an SFT adapter).
 public final class ReferencePolicy {
     enum Source {
-        case separate(any CausalLanguageModel)
-        case baseWithoutAdapters(any CausalLanguageModel, LoRAAdapters)
-        case baseWithFrozenAdapter(any CausalLanguageModel, LoRAAdapters, [Tensor])
+        case separate(any LanguageModel)
+        case baseWithoutAdapters(any LanguageModel, LoRAAdapters)
+        case baseWithFrozenAdapter(any LanguageModel, LoRAAdapters, [Tensor])
     }
 
     let source: Source
 
     /// A separate model, frozen here.
-    public init(frozen model: any CausalLanguageModel) {
+    public init(frozen model: any LanguageModel) {
         model.setTrainable(false)
         source = .separate(model)
     }
 
     /// The base that `policy` and its `adapters` share, with the adapters as they are now: switched off when they
     /// are still zero (B = 0: the base alone), else a frozen copy of their current weights.
-    public init(sharingBaseOf policy: any CausalLanguageModel, adapters: LoRAAdapters) throws {
+    public init(sharingBaseOf policy: any LanguageModel, adapters: LoRAAdapters) throws {
         if adapters.layers.contains(where: { $0.adapter.b.value.scalars.contains { $0 != 0 } }) {
             // Copied: the optimizer updates parameter storage in place.
             let weights = try adapters.namedParameters.map { try Tensor(shape: $0.parameter.value.shape, scalars: $0.parameter.value.scalars) }
@@ -39,12 +39,12 @@ public final class ReferencePolicy {
 
     /// The base under `adapters` with them switched off, whatever their weights: e.g. a user's adapter trained
     /// again from scratch, anchored to the shared base.
-    public init(baseOf policy: any CausalLanguageModel, adapters: LoRAAdapters) {
+    public init(baseOf policy: any LanguageModel, adapters: LoRAAdapters) {
         source = .baseWithoutAdapters(policy, adapters)
     }
 
     /// Runs `body` on the reference model, without recording gradients.
-    public func callAsFunction<T>(_ body: (any CausalLanguageModel) throws -> T) throws -> T {
+    public func callAsFunction<T>(_ body: (any LanguageModel) throws -> T) throws -> T {
         try withNoGrad {
             switch source {
             case .separate(let model): return try body(model)
@@ -74,13 +74,13 @@ public final class ReferencePolicy {
 /// trained LoRA adapter, optionally attaching new adapters; and its reference.
 public struct PolicyModels {
     public let directory: URL
-    public let policy: any CausalLanguageModel
+    public let policy: any LanguageModel
     /// The adapters trained instead of the base weights (LoRA mode), nil when every weight trains.
     public let adapters: LoRAAdapters?
 
     /// `directory` is where the policy came from: its tokenizer files go with saved models, and a separate
     /// reference is loaded from it.
-    public init(directory: URL, policy: any CausalLanguageModel, adapters: LoRAAdapters?) {
+    public init(directory: URL, policy: any LanguageModel, adapters: LoRAAdapters?) {
         (self.directory, self.policy, self.adapters) = (directory, policy, adapters)
     }
 
@@ -88,7 +88,7 @@ public struct PolicyModels {
     /// `lora.rank > 0` attaches fresh adapters.
     public static func load(model: String, adapter: String?, lora: LoRAConfig, seed: UInt64) throws -> PolicyModels {
         let directory = try ModelDirectory.locate(model)
-        let policy = try ModelDirectory.load(directory)
+        let policy = try ModelDirectory.loadLanguageModel(directory)
         let adapters: LoRAAdapters?
         if let adapter, !adapter.isEmpty {
             guard lora.rank == 0 else { throw JobError("adapter brings its own rank: leave lora_rank at 0") }
@@ -103,7 +103,7 @@ public struct PolicyModels {
     /// The reference as the policy is now (make it before training): with adapters, the policy's own base (and the
     /// starting adapter, when there was one); without, a second copy of the model.
     public func makeReference() throws -> ReferencePolicy {
-        try adapters.map { try ReferencePolicy(sharingBaseOf: policy, adapters: $0) } ?? ReferencePolicy(frozen: try ModelDirectory.load(directory))
+        try adapters.map { try ReferencePolicy(sharingBaseOf: policy, adapters: $0) } ?? ReferencePolicy(frozen: try ModelDirectory.loadLanguageModel(directory))
     }
 
     /// What the optimizer updates, under checkpoint names: the adapters in LoRA mode, else every weight.
@@ -130,11 +130,11 @@ public struct PolicyModels {
 /// A policy as checkpoints store it: the adapter alone in LoRA mode (the base is the model the run started from),
 /// else the whole model.
 enum PolicyCheckpoint {
-    static func save(_ policy: any CausalLanguageModel, adapters: LoRAAdapters?, to directory: URL) throws {
+    static func save(_ policy: any LanguageModel, adapters: LoRAAdapters?, to directory: URL) throws {
         if let adapters { try PEFTAdapter.save(adapters, to: directory) } else { try ModelDirectory.save(policy, to: directory) }
     }
 
-    static func restore(_ policy: any CausalLanguageModel, adapters: LoRAAdapters?, from directory: URL) throws {
+    static func restore(_ policy: any LanguageModel, adapters: LoRAAdapters?, from directory: URL) throws {
         if let adapters { try PEFTAdapter.loadWeights(into: adapters, from: directory) } else { try ModelDirectory.loadWeights(into: policy, from: directory) }
     }
 }

@@ -33,12 +33,18 @@ public struct SFTConfig: DatasetRunConfiguration {
         let session = try RunSession(self, control)
         let (demonstrations, held) = try dataset.split(seed: training.seed) { try Demonstration.load(URL(fileURLWithPath: $0)) }
         let modelDirectory = try ModelDirectory.locate(model)
-        let network = try ModelDirectory.load(modelDirectory)
+        let network = try ModelDirectory.loadLanguageModel(modelDirectory)
         let tokenizer = try Tokenizer(directory: modelDirectory)
         let maxLength = try dataset.length(forModel: modelDirectory, log: session.log)
         let prepare = { (demonstrations: [Demonstration], packing: Bool) in
             try SFTData.prepare(demonstrations, tokenizer: tokenizer, maxLength: maxLength, evalFraction: 0, seed: training.seed,
                                 packing: packing)
+        }
+        if !(network is any CausalLanguageModel) {
+            if packing { throw JobError("packing is for decoder-only models; an encoder-decoder model trains on (input, target) pairs") }
+            if demonstrations.contains(where: { if case .conversation = $0 { return true } else { return false } }) {
+                throw JobError("\(dataset.data): an encoder-decoder model trains on {\"prompt\", \"completion\"} pairs, not conversations")
+            }
         }
         var prepared = try prepare(demonstrations, packing)
         prepared.eval = try prepare(held, false).train

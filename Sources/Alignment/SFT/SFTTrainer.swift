@@ -6,10 +6,11 @@ import Tensor
 import Tokenizer
 
 /// Supervised fine-tuning (and pretraining): mean next-token cross-entropy over the loss-bearing tokens
-/// of each batch, right-padded with attention masks.
+/// of each batch, right-padded with attention masks. An encoder-decoder model (T5) reads each example's prompt
+/// as its input and is trained on the completion as its target (transformers' seq2seq loss).
 public final class SFTTrainer: TrainingTask {
     public let name = "sft"
-    public let model: any CausalLanguageModel
+    public let model: any LanguageModel
     public let train: [TokenizedExample]
     public let eval: [TokenizedExample]
     public let padID: Int
@@ -20,7 +21,7 @@ public final class SFTTrainer: TrainingTask {
     /// With LoRA: the adapters trained instead of the frozen model, saved and restored in PEFT's layout.
     public let adapters: LoRAAdapters?
 
-    public init(model: any CausalLanguageModel, train: [TokenizedExample], eval: [TokenizedExample], padID: Int,
+    public init(model: any LanguageModel, train: [TokenizedExample], eval: [TokenizedExample], padID: Int,
                 config: TrainingConfig, tokenizerDirectory: URL?, adapters: LoRAAdapters? = nil) {
         (self.model, self.train, self.eval, self.padID, self.tokenizerDirectory) = (model, train, eval, padID, tokenizerDirectory)
         self.adapters = adapters
@@ -33,9 +34,9 @@ public final class SFTTrainer: TrainingTask {
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
     public func loss(microBatch index: Int) throws -> MicroBatchLoss {
-        let batch = Batch(schedule.batch(index).map { train[$0] }, padID: padID)
+        let examples = schedule.batch(index).map { train[$0] }
         adapters?.reseedDropout(microBatch: index)
-        return MicroBatchLoss(loss: try Self.loss(model, batch), tokens: batch.realTokens)
+        return MicroBatchLoss(loss: try loss(examples), tokens: Batch(examples, padID: padID).realTokens)
     }
 
     /// Token-weighted mean loss over the held-out examples.
@@ -43,13 +44,33 @@ public final class SFTTrainer: TrainingTask {
         guard !eval.isEmpty else { return [:] }
         var total = 0.0, tokens = 0
         for start in stride(from: 0, to: eval.count, by: batchSize) {
-            let batch = Batch(Array(eval[start..<min(eval.count, start + batchSize)]), padID: padID)
-            guard batch.trainedTokens > 0 else { continue }
-            total += Double(try Self.loss(model, batch).item) * Double(batch.trainedTokens)
-            tokens += batch.trainedTokens
+            let examples = Array(eval[start..<min(eval.count, start + batchSize)])
+            let trained = examples.map(\.trainedTokens).reduce(0, +)
+            guard trained > 0 else { continue }
+            total += Double(try loss(examples).item) * Double(trained)
+            tokens += trained
         }
         let mean = total / Double(max(tokens, 1))
         return ["eval_loss": mean, "eval_perplexity": Foundation.exp(mean)]
+    }
+
+    /// The mean cross-entropy of `examples`' loss-bearing tokens.
+    func loss(_ examples: [TokenizedExample]) throws -> Tensor {
+        guard let causal = model as? any CausalLanguageModel else { return try Self.sequenceToSequenceLoss(model, examples, padID: padID) }
+        return try Self.loss(causal, Batch(examples, padID: padID))
+    }
+
+    /// An encoder-decoder model: the tokens before the first loss-bearing one are the input, the rest the target.
+    static func sequenceToSequenceLoss(_ model: any LanguageModel, _ examples: [TokenizedExample], padID: Int) throws -> Tensor {
+        let split = try examples.map { example -> (input: [Int], target: [Int]) in
+            guard let start = example.labels.firstIndex(where: { $0 != TokenizedExample.ignoredLabel }), start > 0 else {
+                throw JobError("an encoder-decoder example needs both an input and a target")
+            }
+            return (Array(example.ids[..<start]), Array(example.ids[start...]))
+        }
+        let batch = RolloutBatch(queries: split.map(\.input), responses: split.map(\.target), padID: padID)
+        let tokens = split.map(\.target.count).reduce(0, +)
+        return try model.responseLogProbabilities(batch).sum() * (-1 / Float(tokens))
     }
 
     static func loss(_ model: any CausalLanguageModel, _ batch: Batch) throws -> Tensor {
