@@ -16,8 +16,15 @@ public protocol LanguageModel: AdaptableModule {
     func responseHiddenStates(_ batch: RolloutBatch) throws -> Tensor
     /// Next-token logits [..., vocabulary] from final hidden states.
     func languageModelHead(_ hidden: Tensor) throws -> Tensor
-    /// New tokens after each query (a stop token, when one ends the row, is included).
-    func generate(_ queries: [[Int]], options: TextGenerator.Options) throws -> [[Int]]
+    /// New tokens after each query (a stop token, when one ends the row, is included); `onToken(row, token)` sees
+    /// each new token and returns false to end that row early.
+    func generate(_ queries: [[Int]], options: TextGenerator.Options, onToken: (_ row: Int, _ token: Int) -> Bool) throws -> [[Int]]
+}
+
+extension LanguageModel {
+    public func generate(_ queries: [[Int]], options: TextGenerator.Options) throws -> [[Int]] {
+        try generate(queries, options: options) { _, _ in true }
+    }
 }
 
 extension CausalLanguageModel {
@@ -31,8 +38,8 @@ extension CausalLanguageModel {
         try batch.predictingColumns(try hiddenStates(batch.ids, batch: batch.size, length: batch.length, context: batch.context))
     }
 
-    public func generate(_ queries: [[Int]], options: TextGenerator.Options) throws -> [[Int]] {
-        try TextGenerator(model: self).generate(queries, options: options)
+    public func generate(_ queries: [[Int]], options: TextGenerator.Options, onToken: (_ row: Int, _ token: Int) -> Bool) throws -> [[Int]] {
+        try TextGenerator(model: self).generate(queries, options: options, onToken: onToken)
     }
 }
 

@@ -37,3 +37,14 @@ extension CausalLanguageModel {
         return PerplexityResult(meanNLL: mean, perplexity: Foundation.exp(mean), predictedTokens: predicted)
     }
 }
+
+extension T5 {
+    /// Mean NLL of `ids` as the decoder's target after the encoder reads `input` (transformers' seq2seq loss; the
+    /// first target token is predicted from the start token, so every token counts).
+    public func perplexity(of ids: [Int], input: [Int]) throws -> PerplexityResult {
+        guard !ids.isEmpty, !input.isEmpty else { throw ModelError.generation("perplexity needs an input and at least 1 target token") }
+        let batch = RolloutBatch(queries: [input], responses: [ids], padID: config.padTokenId ?? 0)
+        let mean = try withNoGrad { -Double(try responseLogProbabilities(batch).sum().item) / Double(ids.count) }
+        return PerplexityResult(meanNLL: mean, perplexity: Foundation.exp(mean), predictedTokens: ids.count)
+    }
+}

@@ -68,7 +68,7 @@ public struct EvalConfig: JobConfiguration {
         let scorer: any ResponseScorer = try ClassifierScorer.reward(classifier: rewardClassifier, label: rewardLabel, transform: rewardTransform,
                                                                      policyTokenizer: tokenizer)
             ?? ModelDirectory.loadRewardModel(ModelDirectory.locate(reward!))
-        return try Evaluation.run(model: try ModelDirectory.load(directory), baseline: try ModelDirectory.load(ModelDirectory.locate(baseline)),
+        return try Evaluation.run(model: try ModelDirectory.loadLanguageModel(directory), baseline: try ModelDirectory.loadLanguageModel(ModelDirectory.locate(baseline)),
                                   scorer: scorer, extraScorers: extras, labelScorers: rates, threshold: threshold,
                                   queries: queries, maxNewTokens: maxNewTokens, stopTokenIDs: tokenizer.eosTokenIDs,
                                   padID: tokenizer.paddingID, sampling: SamplingOptions(temperature: temperature, seed: seed),

@@ -6,8 +6,10 @@ extension T5 {
     /// New tokens for each input (a stop token, when one ends the row, is included): the inputs are encoded once
     /// (right-padded, masked), then the decoder runs one token at a time from the start token with its KV cache,
     /// reusing the encoder's projected keys and values. Rows sample with `options.sampling`, the seed advanced by
-    /// the row index, as `TextGenerator` does.
-    public func generate(_ inputs: [[Int]], options: TextGenerator.Options) throws -> [[Int]] {
+    /// the row index, as `TextGenerator` does. `onToken(row, token)` sees each new token and returns false to end
+    /// that row early.
+    public func generate(_ inputs: [[Int]], options: TextGenerator.Options,
+                         onToken: (_ row: Int, _ token: Int) -> Bool) throws -> [[Int]] {
         guard !inputs.isEmpty, inputs.allSatisfy({ !$0.isEmpty }) else { throw ModelError.generation("every input needs at least one token") }
         let (batch, length) = (inputs.count, inputs.map(\.count).max()!)
         let ids = inputs.flatMap { $0 + Array(repeating: config.padTokenId ?? 0, count: length - $0.count) }
@@ -32,7 +34,7 @@ extension T5 {
                 }
                 for row in 0..<batch where !finished[row] {
                     generated[row].append(next[row])
-                    if options.stopTokenIDs.contains(next[row]) { finished[row] = true }
+                    if options.stopTokenIDs.contains(next[row]) || !onToken(row, next[row]) { finished[row] = true }
                 }
                 if finished.allSatisfy({ $0 }) { break }
             }

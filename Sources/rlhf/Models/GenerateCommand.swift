@@ -4,7 +4,8 @@ import Tokenizer
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate", abstract: "Continue a prompt with the model (streams the text as it is made).")
+        commandName: "generate", abstract: "Continue a prompt with the model (streams the text as it is made).",
+        discussion: "An encoder-decoder model (T5, FLAN-T5) reads the prompt as its input and writes its answer.")
 
     @OptionGroup var model: ModelOptions
 
@@ -20,7 +21,7 @@ struct GenerateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (model, tokenizer) = try self.model.load()
+        let (model, tokenizer) = try self.model.loadLanguageModel()
         let promptIDs = try tokenizer.encodePrompt(prompt, chat: chat)
         let completion = try Completion(model: model, tokenizer: tokenizer, promptIDs: promptIDs,
                                         options: sampling.options(defaultTemperature: 0, tokenizer: tokenizer),

@@ -13,6 +13,12 @@ struct ModelOptions: ParsableArguments {
 
     func loadTokenizer() throws -> Tokenizer { try Tokenizer(directory: directory()) }
 
+    /// A model of either family (decoder-only or T5) with its tokenizer.
+    func loadLanguageModel() throws -> (model: any LanguageModel, tokenizer: Tokenizer) {
+        let directory = try directory()
+        return (try ModelDirectory.loadLanguageModel(directory), try Tokenizer(directory: directory))
+    }
+
     func load() throws -> (model: any CausalLanguageModel, tokenizer: Tokenizer) {
         let directory = try directory()
         return (try ModelDirectory.load(directory), try Tokenizer(directory: directory))

@@ -45,13 +45,13 @@ struct Completion {
     var text = ""
     var stopReason = StopReason.length
 
-    init(model: any CausalLanguageModel, tokenizer: Tokenizer, promptIDs: [Int], options: TextGenerator.Options,
+    init(model: any LanguageModel, tokenizer: Tokenizer, promptIDs: [Int], options: TextGenerator.Options,
          stopStrings: [String], onText: (String) -> Void) throws {
         var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true)
         var printed = 0  // characters of `text` already handed to onText
         // Text that might be the start of a stop string is held back until it is known not to be.
         let holdBack = stopStrings.map(\.count).max().map { $0 - 1 } ?? 0
-        _ = try TextGenerator(model: model).generate([promptIDs], options: options) { _, token in
+        _ = try model.generate([promptIDs], options: options) { _, token in
             ids.append(token)
             if options.stopTokenIDs.contains(token) {
                 stopReason = .eos
