@@ -25,6 +25,8 @@ func makeDecoder(_ json: JSON) throws -> any Decoder {
         guard let pattern = json["pattern"] else { throw TokenizerError("\(context): missing \"pattern\"") }
         return ReplaceDecoder(pattern: try TextPattern(json: pattern, in: context),
                               content: try json.requiredString("content", in: context))
+    case "WordPiece":
+        return WordPieceDecoder(prefix: json["prefix"]?.string ?? "##", cleansUp: json["cleanup"]?.bool ?? true)
     case "Sequence":
         return DecoderSequence(decoders: try json.requiredArray("decoders", in: context).map(makeDecoder))
     default:
@@ -132,6 +134,32 @@ struct ReplaceDecoder: Decoder {
     let content: String
 
     func decode(_ tokens: [String]) -> [String] { tokens.map { pattern.replacingMatches(in: $0, with: content) } }
+}
+
+/// Tokens after the first become " token", or lose their "##" prefix to continue the word before;
+/// `cleanup` then glues punctuation and English contractions back on, token by token.
+struct WordPieceDecoder: Decoder {
+    let prefix: String
+    let cleansUp: Bool
+
+    private static let cleanups = [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                                   (" 'm", "'m"), (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")]
+        .map { (TextPattern.literal($0.0), $0.1) }
+
+    func decode(_ tokens: [String]) -> [String] {
+        tokens.enumerated().map { index, token in
+            var text = token
+            if index > 0 {
+                if text.utf8.starts(with: prefix.utf8) {
+                    text = String(decoding: text.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
+                } else {
+                    text = " " + text
+                }
+            }
+            guard cleansUp else { return text }
+            return Self.cleanups.reduce(text) { $1.0.replacingMatches(in: $0, with: $1.1) }
+        }
+    }
 }
 
 struct DecoderSequence: Decoder {

@@ -28,6 +28,14 @@ enum JSON: Sendable {
     var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
     var array: [JSON]? { if case .array(let a) = self { a } else { nil } }
     var object: [(key: String, value: JSON)]? { if case .object(let o) = self { o } else { nil } }
+    /// A number, integer or not.
+    var double: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
     var int: Int? {
         switch self {
         case .int(let i): i

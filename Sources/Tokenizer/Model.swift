@@ -11,6 +11,8 @@ protocol TokenizerModel: Sendable {
 func makeModel(_ json: JSON) throws -> any TokenizerModel {
     switch json.typeName {
     case "BPE": return try BPEModel(json)
+    case "WordPiece": return try WordPieceModel(json)
+    case "Unigram": return try UnigramModel(json)
     default: throw TokenizerError.unsupported("model", json.typeName)
     }
 }

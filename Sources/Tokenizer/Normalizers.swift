@@ -22,6 +22,10 @@ func makeNormalizer(_ json: JSON) throws -> any Normalizer {
         guard let pattern = json["pattern"] else { throw TokenizerError("\(context): missing \"pattern\"") }
         return ReplaceNormalizer(pattern: try TextPattern(json: pattern, in: context),
                                  content: try json.requiredString("content", in: context))
+    case "BertNormalizer":
+        return BertNormalizer(json)
+    case "Precompiled":
+        return try PrecompiledNormalizer(json)
     case "Sequence":
         return NormalizerSequence(normalizers: try json.requiredArray("normalizers", in: context).map(makeNormalizer))
     default:
@@ -91,7 +95,7 @@ struct LowercaseNormalizer: Normalizer {
 struct StripAccentsNormalizer: Normalizer {
     func normalize(_ text: String) -> String {
         var result = String.UnicodeScalarView()
-        result.append(contentsOf: text.unicodeScalars.filter { !$0.properties.generalCategory.isCombiningMark })
+        result.append(contentsOf: text.unicodeScalars.filter { !$0.isCombiningMark })
         return String(result)
     }
 }
@@ -131,8 +135,4 @@ struct NormalizerSequence: Normalizer {
     let normalizers: [any Normalizer]
 
     func normalize(_ text: String) -> String { normalizers.reduce(text) { $1.normalize($0) } }
-}
-
-extension Unicode.GeneralCategory {
-    var isCombiningMark: Bool { self == .nonspacingMark || self == .spacingMark || self == .enclosingMark }
 }

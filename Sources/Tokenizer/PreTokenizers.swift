@@ -46,6 +46,12 @@ func makePreTokenizer(_ json: JSON) throws -> any PreTokenizer {
         return PatternPreTokenizer(pattern: .regex(wordsOrSymbols), behavior: .removed, invert: true)
     case "WhitespaceSplit":
         return PatternPreTokenizer(pattern: .scalar(\.properties.isWhitespace), behavior: .removed)
+    case "BertPreTokenizer":
+        // Words split at whitespace (dropped), then every punctuation character a word of its own.
+        return PreTokenizerSequence(preTokenizers: [
+            PatternPreTokenizer(pattern: .scalar(\.properties.isWhitespace), behavior: .removed),
+            PatternPreTokenizer(pattern: .scalar(\.isPunctuation), behavior: .isolated),
+        ])
     case "Sequence":
         return PreTokenizerSequence(
             preTokenizers: try json.requiredArray("pretokenizers", in: context).map(makePreTokenizer))
@@ -159,14 +165,11 @@ extension Unicode.Scalar {
         }
     }
 
-    /// ASCII punctuation (which includes symbols such as `$` and `+`) or a Unicode P* category.
+    /// ASCII punctuation (which includes symbols such as `$` and `+`) or a Unicode P* category
+    /// (in the tables of the Rust library, see UnicodeCategories.swift).
     var isPunctuation: Bool {
         if isASCII { return (0x21...0x2F).contains(value) || (0x3A...0x40).contains(value)
             || (0x5B...0x60).contains(value) || (0x7B...0x7E).contains(value) }
-        switch properties.generalCategory {
-        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
-        default: return false
-        }
+        return isUnicodePunctuation
     }
 }

@@ -7,7 +7,8 @@ import XCTest
 final class FixtureParityTests: XCTestCase {
     func testFixturesArePresent() {
         XCTAssertEqual(Fixtures.familyDirectories.map(\.lastPathComponent),
-                       ["gpt2-bytelevel", "llama2-sentencepiece", "llama3-bytelevel", "mistral-metaspace", "qwen2-bytelevel"])
+                       ["bert-wordpiece", "deberta-v2-unigram", "gpt2-bytelevel", "llama2-sentencepiece", "llama3-bytelevel",
+                        "mistral-metaspace", "qwen2-bytelevel", "roberta-bpe", "t5-unigram", "xlmr-unigram"])
         XCTAssertEqual(Fixtures.componentDirectories.map(\.lastPathComponent),
                        ["bytelevel-prefix", "legacy-metaspace", "split-behaviors", "subword-affixes"])
     }

@@ -33,11 +33,11 @@ final class LoadingTests: XCTestCase {
 
     func testUnknownStageTypesAreNamed() throws {
         let cases: [(key: String, value: [String: Any], message: String)] = [
-            ("pre_tokenizer", ["type": "BertPreTokenizer"], #"unsupported pre_tokenizer type "BertPreTokenizer""#),
-            ("normalizer", ["type": "Precompiled", "precompiled_charsmap": ""], #"unsupported normalizer type "Precompiled""#),
+            ("pre_tokenizer", ["type": "CharDelimiterSplit", "delimiter": "x"], #"unsupported pre_tokenizer type "CharDelimiterSplit""#),
+            ("normalizer", ["type": "Nmt"], #"unsupported normalizer type "Nmt""#),
             ("decoder", ["type": "CTC"], #"unsupported decoder type "CTC""#),
             ("post_processor", ["type": "Unheard"], #"unsupported post_processor type "Unheard""#),
-            ("model", ["type": "WordPiece", "vocab": [:]], #"unsupported model type "WordPiece""#),
+            ("model", ["type": "WordLevel", "vocab": [:], "unk_token": "x"], #"unsupported model type "WordLevel""#),
         ]
         for testCase in cases {
             let directory = try fixtureCopy("gpt2-bytelevel", editTokenizer: { $0[testCase.key] = testCase.value })
