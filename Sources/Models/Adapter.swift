@@ -17,7 +17,13 @@ public enum PEFTAdapter {
     /// linear layer but the head, saved as their names) and freezes every base parameter.
     public static func attach(to model: any LanguageModel, rank: Int, alpha: Float, dropout: Float,
                               targets: [String]? = nil, seed: UInt64) throws -> LoRAAdapters {
-        var names = targets ?? model.defaultLoRATargets
+        try attach(to: model, defaultTargets: model.defaultLoRATargets, rank: rank, alpha: alpha, dropout: dropout, targets: targets, seed: seed)
+    }
+
+    /// The same for any adaptable module (e.g. an encoder classifier), `defaultTargets` standing for PEFT's defaults.
+    public static func attach(to model: any AdaptableModule, defaultTargets: [String], rank: Int, alpha: Float, dropout: Float,
+                              targets: [String]? = nil, seed: UInt64) throws -> LoRAAdapters {
+        var names = targets ?? defaultTargets
         if names == [allLinear] {
             names = []
             for (path, _) in model.namedLinears where !names.contains(String(path.split(separator: ".").last!)) {

@@ -29,11 +29,6 @@ public final class RewardModel: SequenceClassifier, Module {
 
     public var maxTokens: Int? { backbone.maxPositions }
 
-    /// Rewards [B] for `ids` laid out [B, T] with `keyMask` (1 real, 0 padding), recorded for backward.
-    public func rewards(_ ids: [Int], batch: Int, length: Int, keyMask: [Float]) throws -> Tensor {
-        try logits(ids, batch: batch, length: length, keyMask: keyMask).gather(lastAxis: Array(repeating: positiveLabel, count: batch)) - offset
-    }
-
     /// Every label's logit [B, labels] at each sequence's last real token.
     public func logits(_ ids: [Int], batch: Int, length: Int, keyMask: [Float]) throws -> Tensor {
         let context = AttentionContext(positions: (0..<(batch * length)).map { $0 % length },

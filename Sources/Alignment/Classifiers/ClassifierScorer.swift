@@ -13,7 +13,8 @@ public enum ClassifierRewardTransform: String, Codable, Sendable, CaseIterable {
 
 /// A sequence classifier's label as a reward: each response is decoded with the policy's tokenizer and its text
 /// scored with the classifier's own (so any classifier works with any policy). The response alone is judged, as a
-/// toxicity classifier judges a reply; the prompt is not part of its input.
+/// toxicity classifier judges a reply; the prompt is not part of its input. A logit read as a reward has the
+/// classifier's `rlhf_reward_offset` (set by `rlhf reward train`'s normalisation) subtracted, as reward models do.
 public struct ClassifierScorer: ResponseScorer {
     public let classifier: TextClassifier
     public let policyTokenizer: Tokenizer
@@ -33,7 +34,13 @@ public struct ClassifierScorer: ResponseScorer {
     }
 
     public func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float] {
-        try classifier.classify(texts(responses)).map { transform == .logit ? $0.logits[label] : $0.probs[label] }
+        try classifier.classify(texts(responses)).map { transform == .logit ? $0.logits[label] - offset : $0.probs[label] }
+    }
+
+    /// A reward model's `rlhf_reward_offset` when `label` is its reward label (0 otherwise): the logit as its reward.
+    var offset: Float {
+        guard let model = classifier.model as? any RewardClassifier, model.positiveLabel == label else { return 0 }
+        return model.offset
     }
 }
 

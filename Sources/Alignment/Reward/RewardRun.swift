@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import Models
+import NN
 import Tensor
 import Tokenizer
 
@@ -16,7 +17,8 @@ public struct RewardConfig: DatasetRunConfiguration {
         case classifier
     }
 
-    /// The backbone (typically the SFT model) or an existing *ForSequenceClassification checkpoint.
+    /// The backbone (typically the SFT model), an existing *ForSequenceClassification checkpoint, or an encoder
+    /// (BERT, RoBERTa, XLM-R, DeBERTa-v2; a bare one gets a new 1-label head).
     public var model = ""
     public var out = ""
     public var objective = Objective.pairwise
@@ -37,31 +39,44 @@ public struct RewardConfig: DatasetRunConfiguration {
 
     /// Trains the reward model and writes it to `out` as a transformers *ForSequenceClassification directory; after
     /// pairwise training the head is rescaled so training rewards have mean 0 and standard deviation 1. With LoRA
-    /// the adapters are merged into the saved model.
+    /// the adapters are merged into the saved model. `model` is a decoder (its head, or a new one, on the last
+    /// token) or an encoder (BERT, RoBERTa, XLM-R, DeBERTa-v2: its classifier, or a new 1-label head, on the first).
     public func run(_ control: RunControl = .init()) throws -> RunResult {
         let session = try RunSession(self, control)
         let modelDirectory = try ModelDirectory.locate(model)
         let tokenizer = try Tokenizer(directory: modelDirectory)
-        let maxLength = try dataset.length(forModel: modelDirectory, log: session.log)
+        let rewardModel = try ModelDirectory.rewardClassifierToTrain(modelDirectory, seed: training.seed)
+        if let decoder = rewardModel as? RewardModel { decoder.padTokenID = tokenizer.padTokenID }
+        let input = RewardLayout.of(rewardModel)
+        let maxLength = dataset.length(positions: rewardModel.maxTokens, log: session.log)
         let (train, eval) = try dataset.split(seed: training.seed) { file -> [RewardGroup] in
             let url = URL(fileURLWithPath: file)
             switch objective {
-            case .pairwise: return try RewardGroup.groups(try PreferencePair.load(url), tokenizer: tokenizer, maxLength: maxLength)
-            case .classifier: return try RewardGroup.groups(try LabeledCompletion.load(url), tokenizer: tokenizer, maxLength: maxLength)
+            case .pairwise: return try RewardGroup.groups(try PreferencePair.load(url), tokenizer: tokenizer, maxLength: maxLength, input: input)
+            case .classifier: return try RewardGroup.groups(try LabeledCompletion.load(url), tokenizer: tokenizer, maxLength: maxLength, input: input)
             }
         }
-        let rewardModel = try ModelDirectory.rewardModelToTrain(modelDirectory, seed: training.seed)
-        rewardModel.padTokenID = tokenizer.padTokenID
         session.log("reward (\(objective.rawValue)): \(train.count) training / \(eval.count) held-out groups, "
                     + "\(train.reduce(0) { $0 + $1.comparisons.count }) training comparisons")
-        let adapters = try lora.attach(to: rewardModel.backbone, baseModel: model, seed: training.seed)
+        let adapters = try lora.attach(to: rewardModel, baseModel: model, seed: training.seed)
         let trainer = RewardTrainer(model: rewardModel, train: train, eval: eval, padID: tokenizer.paddingID, config: training,
                                     tokenizerDirectory: modelDirectory, adapters: adapters)
         return try session.train(gradientDescent: trainer, training: training, examples: train.count) { out in
             try trainer.mergeAdapters()
             if objective == .pairwise { try withNoGrad { try trainer.normalizeRewards() } }
-            try ModelDirectory.save(rewardModel, to: out, padTokenID: rewardModel.padTokenID)
+            try rewardModel.save(to: out)
             try ModelDirectory.copyTokenizerFiles(from: modelDirectory, to: out)
         }
+    }
+}
+
+extension LoRAConfig {
+    /// Freezes the reward model's backbone (a decoder's) or encoder and attaches adapters to it; nil when `rank` is 0.
+    func attach(to model: any RewardClassifier, baseModel: String, seed: UInt64) throws -> LoRAAdapters? {
+        guard rank > 0 else { return nil }
+        let adapters = try PEFTAdapter.attach(to: model.adaptableBase, defaultTargets: model.defaultLoRATargets, rank: rank, alpha: alpha,
+                                              dropout: dropout, targets: targets.isEmpty ? nil : targets, seed: seed)
+        adapters.baseModel = baseModel
+        return adapters
     }
 }

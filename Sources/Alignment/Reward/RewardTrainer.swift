@@ -8,24 +8,25 @@ import Tokenizer
 /// Step 2 of RLHF: a reward model trained on preferences with −log σ(r_chosen − r_rejected − margin) (binary
 /// cross-entropy against the label's probability for soft labels, e.g. an AI labeler's), or as a
 /// binary classifier on labelled completions (−log σ(±r)). All pairs of a prompt share a batch and every
-/// distinct completion is scored once (InstructGPT's practice), however many pairs it appears in.
+/// distinct completion is scored once (InstructGPT's practice), however many pairs it appears in. The model is a
+/// decoder's reward model or an encoder classifier alike (`RewardClassifier`).
 public final class RewardTrainer: TrainingTask {
     public let name = "reward"
-    public let model: RewardModel
+    public let model: any RewardClassifier
     public let train: [RewardGroup]
     public let eval: [RewardGroup]
     private let schedule: BatchSchedule
     private let batchSize: Int
     private let padID: Int
     private let tokenizerDirectory: URL?
-    /// With LoRA: adapters on the frozen backbone, trained with the score head (kept trainable).
+    /// With LoRA: adapters on the frozen backbone, trained with the head (`headParameters`, kept trainable).
     public let adapters: LoRAAdapters?
 
-    public init(model: RewardModel, train: [RewardGroup], eval: [RewardGroup], padID: Int, config: TrainingConfig,
+    public init(model: any RewardClassifier, train: [RewardGroup], eval: [RewardGroup], padID: Int, config: TrainingConfig,
                 tokenizerDirectory: URL?, adapters: LoRAAdapters? = nil) {
         (self.model, self.train, self.eval, self.padID, self.tokenizerDirectory) = (model, train, eval, padID, tokenizerDirectory)
         self.adapters = adapters
-        if adapters != nil { model.score.weight.isTrainable = true }
+        if adapters != nil { for (_, parameter) in model.headParameters { parameter.isTrainable = true } }
         batchSize = config.batchSize
         schedule = BatchSchedule(exampleCount: train.count, batchSize: config.batchSize, seed: config.seed, shuffle: config.shuffle)
     }
@@ -102,20 +103,20 @@ public final class RewardTrainer: TrainingTask {
         let std = (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(rewards.count)).squareRoot()
         guard std > 0 else { return }
         let raw = mean + model.offset  // rewards already had the old offset subtracted
-        try model.score.weight.assign(withNoGrad { model.score.weight.value * (1 / std) })
+        try model.scaleLogits(by: 1 / std)
         model.offset = raw / std
     }
 
     /// The reward model (frozen base and head) and, with LoRA, the unmerged adapters next to it, so a checkpoint
     /// resumes exactly; `mergeAdapters()` folds them in for the final model.
     public func saveModel(to directory: URL) throws {
-        try ModelDirectory.save(model, to: directory, padTokenID: model.padTokenID)
+        try model.save(to: directory)
         if let adapters { try PEFTAdapter.save(adapters, to: directory) }
         if let tokenizerDirectory { try ModelDirectory.copyTokenizerFiles(from: tokenizerDirectory, to: directory) }
     }
 
     public func loadModel(from directory: URL) throws {
-        try ModelDirectory.loadWeights(into: model, from: directory)
+        try model.loadWeights(from: directory)
         if let adapters { try PEFTAdapter.loadWeights(into: adapters, from: directory) }
     }
 
@@ -125,81 +126,7 @@ public final class RewardTrainer: TrainingTask {
     }
 }
 
-/// The completions of one prompt, tokenized once each, and the comparisons between them.
-public struct RewardGroup: Sendable {
-    public struct Comparison: Sendable {
-        /// Index of the preferred completion (or the single completion of a labelled example).
-        public var better: Int
-        /// Index of the rejected completion; nil for a labelled example.
-        public var worse: Int?
-        /// The required reward gap for a pair; for a labelled example, +1 (good) or −1 (bad).
-        public var margin: Double
-        /// P(better is better than worse): 1 for a hard label, an AI labeler's probability for a soft one.
-        public var preference: Double
-
-        public init(better: Int, worse: Int?, margin: Double, preference: Double = 1) {
-            (self.better, self.worse, self.margin, self.preference) = (better, worse, margin, preference)
-        }
-    }
-
-    public var sequences: [TokenizedExample]
-    public var comparisons: [Comparison]
-
-    public init(sequences: [TokenizedExample], comparisons: [Comparison]) { (self.sequences, self.comparisons) = (sequences, comparisons) }
-
-    /// Prompt tokens (with the tokenizer's special tokens) + completion tokens + EOS, cut to `maxLength`.
-    public static func sequence(_ prompt: String, _ completion: String, tokenizer: Tokenizer, maxLength: Int) throws -> TokenizedExample {
-        let (promptIDs, completionIDs) = try LabeledCompletion(prompt: prompt, completion: completion, label: true).tokenized(with: tokenizer)
-        return sequence(promptIDs, completionIDs, maxLength: maxLength)
-    }
-
-    static func sequence(_ prompt: [Int], _ completion: [Int], maxLength: Int) -> TokenizedExample {
-        let ids = Array((prompt + completion).prefix(maxLength))
-        return TokenizedExample(ids: ids, labels: ids)
-    }
-
-    /// Runs of consecutive pairs with the same prompt, each one group: one labeled item's pairs, as `rlhf feedback
-    /// export` writes them. A prompt asked again later starts a new group, so a group stays the size of one item
-    /// however often a prompt recurs (and a batch's memory with it).
-    public static func groups(_ pairs: [PreferencePair], tokenizer: Tokenizer, maxLength: Int) throws -> [RewardGroup] {
-        var runs: [[PreferencePair]] = []
-        for pair in pairs {
-            if let last = runs.last?.last, last.prompt == pair.prompt, last.messages?.prompt == pair.messages?.prompt {
-                runs[runs.count - 1].append(pair)
-            } else {
-                runs.append([pair])
-            }
-        }
-        return try runs.map { run in
-            var group = RewardGroup(sequences: [], comparisons: [])
-            var index: [[Int]: Int] = [:]
-            func position(_ prompt: [Int], _ completion: [Int]) -> Int {
-                if let known = index[completion] { return known }
-                index[completion] = group.sequences.count
-                group.sequences.append(sequence(prompt, completion, maxLength: maxLength))
-                return group.sequences.count - 1
-            }
-            for pair in run {
-                let tokens = try pair.tokenized(with: tokenizer)
-                group.comparisons.append(Comparison(better: position(tokens.prompt, tokens.chosen),
-                                                    worse: position(tokens.prompt, tokens.rejected), margin: tokens.margin,
-                                                    preference: tokens.preference))
-            }
-            return group
-        }
-    }
-
-    /// One group per labelled completion.
-    public static func groups(_ examples: [LabeledCompletion], tokenizer: Tokenizer, maxLength: Int) throws -> [RewardGroup] {
-        try examples.map { example in
-            let (prompt, completion) = try example.tokenized(with: tokenizer)
-            return RewardGroup(sequences: [sequence(prompt, completion, maxLength: maxLength)],
-                               comparisons: [Comparison(better: 0, worse: nil, margin: example.label ? 1 : -1)])
-        }
-    }
-}
-
-extension RewardModel {
+extension RewardClassifier {
     /// The rewards of a padded batch, [batch size], recorded for backward.
     public func rewards(_ batch: Batch) throws -> Tensor {
         try rewards(batch.ids, batch: batch.size, length: batch.length, keyMask: batch.keyMask)

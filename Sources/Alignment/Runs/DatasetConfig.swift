@@ -24,7 +24,12 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
 
     /// `maxLength`, or the model's positions when it has fewer: longer examples are cut instead of failing mid-run.
     func length(forModel directory: URL, log: (String) -> Void) throws -> Int {
-        guard let positions = try ModelConfig.load(directory: directory).maxPositions, positions < maxLength else {
+        length(positions: try ModelConfig.load(directory: directory).maxPositions, log: log)
+    }
+
+    /// `maxLength`, or `positions` (the most ids the model reads; nil: no limit) when fewer.
+    func length(positions: Int?, log: (String) -> Void) -> Int {
+        guard let positions, positions < maxLength else {
             return maxLength
         }
         log("max_length \(maxLength) is past the model's \(positions) positions: examples are cut to \(positions) tokens")

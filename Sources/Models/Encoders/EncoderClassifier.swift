@@ -43,12 +43,15 @@ public final class EncoderClassifier: SequenceClassifier, AdaptableModule {
     public let labelNames: [String]
     /// All config.json fields as read, written back on save.
     public let fields: [String: JSONValue]
+    /// Subtracted from the reward logit (`rlhf_reward_offset` in config.json), as for decoder reward models.
+    public var offset: Float
 
     init(config: EncoderConfig, fields: [String: JSONValue], initializer: inout WeightInitializer, path: String) throws {
         encoder = try TransformerEncoder(config, initializer: &initializer, path: path)
         labelNames = try Self.labelNames(fields, path: path)
         head = try ClassificationHead(config, labels: labelNames.count, initializer: &initializer, path: path)
         self.fields = fields
+        if case .number(let value)? = fields["rlhf_reward_offset"] { offset = Float(value) } else { offset = 0 }
     }
 
     public var maxTokens: Int? { encoder.config.maxTokens }
@@ -112,9 +115,12 @@ extension ModelDirectory {
         return model
     }
 
-    /// Writes an encoder classifier so transformers loads it with its `*ForSequenceClassification` class.
+    /// Writes an encoder classifier so transformers loads it with its `*ForSequenceClassification` class; a reward
+    /// offset goes into config.json as `rlhf_reward_offset` (transformers keeps it as an unused attribute).
     public static func save(_ model: EncoderClassifier, to directory: URL) throws {
-        try save(model.namedParameters, fields: model.fields, to: directory)
+        var fields = model.fields
+        if model.offset != 0 || fields["rlhf_reward_offset"] != nil { fields["rlhf_reward_offset"] = .number(Double(model.offset)) }
+        try save(model.namedParameters, fields: fields, to: directory)
     }
 }
 

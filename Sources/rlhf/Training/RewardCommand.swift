@@ -23,14 +23,19 @@ struct RewardTrainCommand: ParsableCommand {
             transcripts; loss −log σ(r_chosen − r_rejected − margin); --batch-size counts groups: a run of \
             consecutive lines with the same prompt (one labeled item's pairs), each scored with all its pairs. \
             classifier: JSONL {"prompt", "completion", "label": true|false}; binary cross-entropy, the reward \
-            is the positive-class logit. The backbone comes from --model (typically the SFT model, or an existing \
-            *ForSequenceClassification checkpoint); the head reads the last token. After pairwise training the head is \
-            rescaled so training rewards have mean 0 and standard deviation 1. With --lora-rank the backbone is \
-            frozen, adapters and the head train, and the adapters are merged into the saved model. Saved as a \
-            transformers *ForSequenceClassification directory. The library call is RewardConfig.run.
+            is the positive-class logit. --model is a causal LM (typically the SFT model) or its \
+            *ForSequenceClassification checkpoint, whose head reads the last token of prompt + completion + EOS; or an \
+            encoder (BERT, RoBERTa, XLM-R, DeBERTa-v2): its *ForSequenceClassification checkpoint, or a bare encoder \
+            (BertModel, RobertaModel, a masked LM, ...) that gets a new 1-label head, reading the first token of \
+            prompt + completion tokenized as one text with the tokenizer's special tokens. The reward is the logit of \
+            a 1-label head, label 1 of a 2-label one. After pairwise training the head is rescaled so training rewards \
+            have mean 0 and standard deviation 1 (the offset is config.json's rlhf_reward_offset). With --lora-rank \
+            the backbone or encoder is frozen, adapters (PEFT's default targets: c_attn for GPT-2, q_proj,v_proj for \
+            Llama, query,value for BERT and RoBERTa, query_proj,value_proj for DeBERTa-v2) and the head's classifier \
+            or score layers train, and the adapters are merged into the saved model. Saved as a transformers *ForSequenceClassification directory. The library call is RewardConfig.run.
             """)
 
-    @Option(help: "Model directory or Hub id: the backbone, or a reward model to train further.") var model: String?
+    @Option(help: "Model directory or Hub id: a causal LM or encoder, or a classifier or reward model to train further.") var model: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: help("pairwise or classifier.", default: RewardConfig().objective)) var objective: RewardConfig.Objective?
     @OptionGroup var dataset: DatasetFlags<RewardConfig>
@@ -63,7 +68,7 @@ struct RewardScoreCommand: ParsableCommand {
     @Option(help: "JSONL of {\"prompt\", \"completion\"} or {\"prompt\", \"chosen\", \"rejected\"}.", transform: { URL(fileURLWithPath: $0) })
     var data: URL
 
-    @Option(help: "Truncate prompt + completion to this many tokens.")
+    @Option(help: "Truncate prompt + completion to this many tokens (at most the model's positions).")
     var maxLength = 512
 
     @Flag(help: "Print one JSON object ({\"rewards\"} or {\"chosen\", \"rejected\", \"accuracy\"}).")
@@ -72,11 +77,13 @@ struct RewardScoreCommand: ParsableCommand {
     func run() throws {
         let directory = try model.directory()
         let tokenizer = try Tokenizer(directory: directory)
-        let rewardModel = try ModelDirectory.loadRewardModel(directory)
+        let rewardModel = try ModelDirectory.loadRewardClassifier(directory)
+        let input = RewardLayout.of(rewardModel)
+        let maxLength = min(maxLength, rewardModel.maxTokens ?? .max)
         let records = try JSONLines.records(data)
         let isPairs = records.first?.object["chosen"] != nil
         let score = { (prompt: String, completions: [String]) throws -> [Float] in
-            try rewardModel.rewards(of: try completions.map { try RewardGroup.sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength) },
+            try rewardModel.rewards(of: try completions.map { try RewardGroup.sequence(prompt, $0, tokenizer: tokenizer, maxLength: maxLength, input: input) },
                                     padID: tokenizer.paddingID)
         }
         if isPairs {
