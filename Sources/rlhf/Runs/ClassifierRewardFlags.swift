@@ -9,7 +9,7 @@ struct ClassifierRewardFlags: ParsableArguments {
     @Option(help: "The classifier's label whose score is the reward (id2label name or index).")
     var rewardLabel: String?
 
-    @Option(help: "logit or prob: the label's logit (default) or its probability.")
+    @Option(help: help("logit or prob: the label's logit or its probability.", default: PPOConfig().rewardTransform))
     var rewardTransform: ClassifierRewardTransform?
 }
 
