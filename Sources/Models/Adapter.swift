@@ -17,7 +17,10 @@ public enum PEFTAdapter {
     /// linear layer but the head, saved as their names) and freezes every base parameter.
     public static func attach(to model: any LanguageModel, rank: Int, alpha: Float, dropout: Float,
                               targets: [String]? = nil, seed: UInt64) throws -> LoRAAdapters {
-        try attach(to: model, defaultTargets: model.defaultLoRATargets, rank: rank, alpha: alpha, dropout: dropout, targets: targets, seed: seed)
+        let adapters = try attach(to: model, defaultTargets: model.defaultLoRATargets, rank: rank, alpha: alpha, dropout: dropout,
+                                  targets: targets, seed: seed)
+        adapters.taskType = model.peftTaskType
+        return adapters
     }
 
     /// The same for any adaptable module (e.g. an encoder classifier), `defaultTargets` standing for PEFT's defaults.
@@ -40,8 +43,8 @@ public enum PEFTAdapter {
             throw ModelError.unsupported(path: directory.path, "adapters on layers of both weight layouts (PEFT has one fan_in_fan_out)")
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let config = Config(rank: adapters.rank, alpha: adapters.alpha, dropout: adapters.dropout,
-                            targets: adapters.targets, fanInFanOut: layouts.first ?? false, baseModel: adapters.baseModel)
+        let config = Config(rank: adapters.rank, alpha: adapters.alpha, dropout: adapters.dropout, targets: adapters.targets,
+                            fanInFanOut: layouts.first ?? false, baseModel: adapters.baseModel, taskType: adapters.taskType)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(config.fields).write(to: directory.appendingPathComponent(configFile), options: .atomic)
@@ -69,7 +72,7 @@ public enum PEFTAdapter {
         let adapters = try attachLoRA(to: model, rank: config.rank, alpha: config.alpha, dropout: config.dropout,
                                       targets: paths, seed: 0)
         if !config.targets.isEmpty { adapters.targets = config.targets }
-        (adapters.baseModel, adapters.isTraining) = (config.baseModel, false)
+        (adapters.baseModel, adapters.taskType, adapters.isTraining) = (config.baseModel, config.taskType, false)
         try assign(weights, to: adapters, path: directory.path)
         return adapters
     }
@@ -123,15 +126,16 @@ extension PEFTAdapter {
         var targets: [String]
         var fanInFanOut: Bool
         var baseModel: String
+        var taskType: String
 
-        init(rank: Int, alpha: Float, dropout: Float, targets: [String], fanInFanOut: Bool, baseModel: String) {
-            (self.rank, self.alpha, self.dropout, self.targets, self.fanInFanOut, self.baseModel) =
-                (rank, alpha, dropout, targets, fanInFanOut, baseModel)
+        init(rank: Int, alpha: Float, dropout: Float, targets: [String], fanInFanOut: Bool, baseModel: String, taskType: String) {
+            (self.rank, self.alpha, self.dropout, self.targets, self.fanInFanOut, self.baseModel, self.taskType) =
+                (rank, alpha, dropout, targets, fanInFanOut, baseModel, taskType)
         }
 
         var fields: [String: JSONValue] {
             [
-                "peft_type": .string("LORA"), "task_type": .string("CAUSAL_LM"), "r": .number(Double(rank)),
+                "peft_type": .string("LORA"), "task_type": .string(taskType), "r": .number(Double(rank)),
                 "lora_alpha": Self.number(alpha), "lora_dropout": Self.number(dropout),
                 "target_modules": .array(targets.map(JSONValue.string)), "fan_in_fan_out": .bool(fanInFanOut),
                 "bias": .string("none"), "base_model_name_or_path": .string(baseModel), "inference_mode": .bool(true),
@@ -181,6 +185,7 @@ extension PEFTAdapter {
             }
             if case .bool(let flag)? = fields["fan_in_fan_out"] { fanInFanOut = flag } else { fanInFanOut = false }
             if case .string(let name)? = fields["base_model_name_or_path"] { baseModel = name } else { baseModel = "" }
+            if case .string(let name)? = fields["task_type"] { taskType = name } else { taskType = "CAUSAL_LM" }
         }
     }
 }

@@ -12,6 +12,8 @@ public protocol LanguageModel: AdaptableModule {
     var configFields: [String: JSONValue] { get }
     /// PEFT's default LoRA targets for the family.
     var defaultLoRATargets: [String] { get }
+    /// PEFT's `task_type` for adapters of this model: CAUSAL_LM or SEQ_2_SEQ_LM.
+    var peftTaskType: String { get }
     /// Final hidden states at the positions that predict each response token, [size, responseLength, width].
     func responseHiddenStates(_ batch: RolloutBatch) throws -> Tensor
     /// Next-token logits [..., vocabulary] from final hidden states.
@@ -33,6 +35,7 @@ extension CausalLanguageModel {
         namedParameters.first { $0.name.hasSuffix("embed_tokens.weight") || $0.name.hasSuffix("wte.weight") }!.parameter.value.shape[1]
     }
     public var defaultLoRATargets: [String] { config.defaultLoRATargets }
+    public var peftTaskType: String { "CAUSAL_LM" }
 
     public func responseHiddenStates(_ batch: RolloutBatch) throws -> Tensor {
         try batch.predictingColumns(try hiddenStates(batch.ids, batch: batch.size, length: batch.length, context: batch.context))
@@ -47,6 +50,7 @@ extension T5: LanguageModel {
     public var configFields: [String: JSONValue] { fields }
     public var hiddenWidth: Int { config.dModel }
     public var defaultLoRATargets: [String] { ["q", "v"] }
+    public var peftTaskType: String { "SEQ_2_SEQ_LM" }
 
     /// The queries encoded on their own (right-padded), the decoder fed the start token and the response before each
     /// position (teacher forcing).

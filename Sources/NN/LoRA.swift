@@ -159,6 +159,8 @@ public final class LoRAAdapters: Module {
     public var targets: [String]
     /// PEFT's `base_model_name_or_path`, recorded in saved adapters.
     public var baseModel = ""
+    /// PEFT's `task_type` (CAUSAL_LM, SEQ_2_SEQ_LM or SEQ_CLS), recorded in saved adapters.
+    public var taskType = "CAUSAL_LM"
     private let seed: UInt64
 
     init(layers: [Layer], rank: Int, alpha: Float, dropout: Float, targets: [String], seed: UInt64) {

@@ -76,7 +76,7 @@ extension LoRAConfig {
         guard rank > 0 else { return nil }
         let adapters = try PEFTAdapter.attach(to: model.adaptableBase, defaultTargets: model.defaultLoRATargets, rank: rank, alpha: alpha,
                                               dropout: dropout, targets: targets.isEmpty ? nil : targets, seed: seed)
-        adapters.baseModel = baseModel
+        (adapters.baseModel, adapters.taskType) = (baseModel, "SEQ_CLS")
         return adapters
     }
 }

@@ -24,7 +24,8 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
 
     /// `maxLength`, or the model's positions when it has fewer: longer examples are cut instead of failing mid-run.
     func length(forModel directory: URL, log: (String) -> Void) throws -> Int {
-        length(positions: try ModelConfig.load(directory: directory).maxPositions, log: log)
+        // T5's relative position buckets read any length.
+        length(positions: try ModelDirectory.isEncoderDecoder(directory) ? nil : try ModelConfig.load(directory: directory).maxPositions, log: log)
     }
 
     /// `maxLength`, or `positions` (the most ids the model reads; nil: no limit) when fewer.

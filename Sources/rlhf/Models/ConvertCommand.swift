@@ -26,7 +26,7 @@ struct ConvertCommand: ParsableCommand {
         let modelDirectory = try model.directory()
         let claim = try OutputDirectory(out, inputs: [modelDirectory], overwrite: overwrite)
         defer { withExtendedLifetime(claim) {} }
-        let loaded = try ModelDirectory.load(modelDirectory)
+        let loaded = try ModelDirectory.loadLanguageModel(modelDirectory)
         try ModelDirectory.save(loaded, to: out, dtype: dtype.value, maxShardBytes: maxShardMB << 20)
         try ModelDirectory.copyTokenizerFiles(from: modelDirectory, to: out)
         print("wrote \(out.path) (\(loaded.parameterCount) parameters, \(dtype.rawValue))")

@@ -30,7 +30,7 @@ struct MergeCommand: ParsableCommand {
         let modelDirectory = try model.directory()
         let claim = try OutputDirectory(out, inputs: [modelDirectory, adapter], overwrite: overwrite)
         defer { withExtendedLifetime(claim) {} }
-        let base = try ModelDirectory.load(modelDirectory)
+        let base = try ModelDirectory.loadLanguageModel(modelDirectory)
         let adapters = try PEFTAdapter.load(from: adapter, onto: base)
         try adapters.merge()
         try ModelDirectory.save(base, to: out, dtype: dtype.value)
