@@ -143,7 +143,7 @@ struct LoRAFlags: ParsableArguments {
     @Option(help: help("Dropout on the adapters' input while training.", default: LoRAConfig().dropout))
     var loraDropout: Float?
 
-    @Option(help: "Module names to adapt, comma-separated or repeated, e.g. q_proj,v_proj (default: the attention projections, c_attn for GPT-2, q_proj,v_proj for the Llama family).")
+    @Option(help: "Module names to adapt, comma-separated or repeated, e.g. q_proj,v_proj (default: the attention projections, c_attn for GPT-2, q_proj,v_proj for the Llama family, q,v for T5).")
     var loraTargets: [String] = []
 
     func apply(to config: inout LoRAConfig) {

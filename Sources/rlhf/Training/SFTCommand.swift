@@ -8,7 +8,8 @@ struct SFTCommand: ParsableCommand {
         abstract: "Supervised fine-tuning on demonstrations (step 1 of RLHF).",
         discussion: """
             Data: JSONL lines {"prompt", "completion"} (loss on the completion and EOS) or {"messages": [{"role", \
-            "content"}, ...]} rendered with the chat template (loss on assistant turns). Every line is checked \
+            "content"}, ...]} rendered with the chat template (loss on assistant turns); an encoder-decoder model (T5, FLAN-T5) reads the \
+            prompt as its input and learns the completion as its target. Every line is checked \
             before training starts; a bad one fails with file:line and nothing is written. Writes the final model \
             (a Hugging Face directory) to --out, metrics.jsonl and TensorBoard events (OUT/runs) there, and \
             checkpoint-N/ every --save-every steps. With --lora-rank, only LoRA adapters are trained and saved (PEFT's \
