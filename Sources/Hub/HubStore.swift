@@ -8,9 +8,9 @@ public struct HubStore: Sendable {
     public var progress: (@Sendable (HubTransfer) -> Void)?
 
     /// The files besides the weights that a model directory is made of (config, tokenizer, chat template, the
-    /// weights' index); the weights are those the index names, or the single safetensors file. Pickled weights
-    /// (`.bin`, `.pt`) are never fetched.
-    public static let modelPatterns = ["*.json", "*.jinja"]
+    /// weights' index, an older byte-level BPE's vocab.json and merges.txt); the weights are those the index names,
+    /// or the single safetensors file. Pickled weights (`.bin`, `.pt`) are never fetched.
+    public static let modelPatterns = ["*.json", "*.jinja", "merges.txt"]
 
     public init(settings: HubSettings = .fromEnvironment(), progress: (@Sendable (HubTransfer) -> Void)? = nil) {
         (self.settings, self.progress) = (settings, progress)
@@ -115,7 +115,8 @@ public enum ModelSnapshot {
     public static func missingFiles(in directory: URL) -> [String] {
         let has = { (name: String) in FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) }
         if has("adapter_config.json") { return has("adapter_model.safetensors") ? [] : ["adapter_model.safetensors"] }
-        var missing = ["config.json", "tokenizer.json"].filter { !has($0) }
+        var missing = ["config.json"].filter { !has($0) }
+        if !has("tokenizer.json"), !(has("vocab.json") && has("merges.txt")) { missing.append("tokenizer.json") }
         if let shards = indexedShards(in: directory) {
             missing += shards.filter { !has($0) }
         } else if !has("model.safetensors") {

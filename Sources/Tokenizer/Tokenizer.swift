@@ -37,15 +37,20 @@ public final class Tokenizer: Sendable {
     private let addedTokenIDForContent: [ExactString: Int]
     private let specialTokenIDs: Set<Int>
 
-    /// Loads `tokenizer.json` and, when present, `tokenizer_config.json`, `chat_template.jinja`,
-    /// `generation_config.json` and `config.json` from `directory`.
+    /// Loads `tokenizer.json` (or, without one, a byte-level BPE's `vocab.json` and `merges.txt`) and, when present,
+    /// `tokenizer_config.json`, `chat_template.jinja`, `generation_config.json` and `config.json` from `directory`.
     public convenience init(directory: URL) throws {
-        let tokenizerFile = directory.appendingPathComponent("tokenizer.json")
-        guard let tokenizerJSON = try readJSON(tokenizerFile) else {
-            throw TokenizerError("no tokenizer.json in this directory", file: directory.path)
-        }
         let configFile = directory.appendingPathComponent("tokenizer_config.json")
         let config = try readJSON(configFile)
+        var tokenizerFile = directory.appendingPathComponent("tokenizer.json")
+        var tokenizerJSON = try readJSON(tokenizerFile)
+        if tokenizerJSON == nil {
+            tokenizerJSON = try VocabMergesFiles.tokenizerJSON(directory: directory, config: config)
+            tokenizerFile = directory.appendingPathComponent("merges.txt")
+        }
+        guard let tokenizerJSON else {
+            throw TokenizerError("no tokenizer.json (nor a byte-level BPE's vocab.json and merges.txt) in this directory", file: directory.path)
+        }
         let templateFile = directory.appendingPathComponent("chat_template.jinja")
         let templateSource = try? String(contentsOf: templateFile, encoding: .utf8)
         var eosIDs: [Int] = []

@@ -147,6 +147,18 @@ final class HubDownloadTests: HubTestCase {
         XCTAssertThrowsHubError(try store().download(model), containing: ["cannot reach", "HF_HUB_OFFLINE"])
     }
 
+    /// An older byte-level BPE's vocab.json and merges.txt stand in for tokenizer.json.
+    func testVocabAndMergesMakeATokenizer() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hub-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for file in ["config.json", "vocab.json", "model.safetensors"] { try Data("{}".utf8).write(to: directory.appendingPathComponent(file)) }
+        XCTAssertEqual(ModelSnapshot.missingFiles(in: directory), ["tokenizer.json"])
+        try Data("#version: 0.2\n".utf8).write(to: directory.appendingPathComponent("merges.txt"))
+        XCTAssertEqual(ModelSnapshot.missingFiles(in: directory), [])
+        XCTAssertTrue(HubStore.modelPatterns.contains("merges.txt"))
+    }
+
     func testIncludePatternsAndPinnedCommits() throws {
         let commit = try repository.commit
         let snapshot = try store().download(model.at(revision: commit)!, include: ["*.json"])
