@@ -36,6 +36,34 @@ final class RolloutTests: XCTestCase {
         }
     }
 
+    /// The same for T5: responses generated with the encoder's output and the decoder's cache score, in one padded
+    /// batch, as the teacher-forced decoder scores each alone, and greedy tokens are the most likely ones.
+    func testT5ResponseLogProbabilitiesMatchTeacherForcingAndGreedy() throws {
+        for name in ["tiny-t5", "tiny-t5-v1_1"] {
+            let model = try ModelDirectory.loadT5(Self.models.appendingPathComponent(name))
+            let queries = [[5, 6, 7, 1], [9, 10, 11, 12, 13, 14, 1], [20, 1]]
+            let responses = try model.generate(queries, options: .init(maxNewTokens: 5, sampling: .greedy))
+            let trimmed = [responses[0], Array(responses[1].prefix(3)), Array(responses[2].prefix(4))]
+            let batch = RolloutBatch(queries: queries, responses: trimmed, padID: 0)
+            let batched = try withNoGrad { try model.responseLogProbabilities(batch) }.scalars
+            let vocabulary = model.vocabularySize
+            for (row, (query, response)) in zip(queries, trimmed).enumerated() {
+                let decoderInputs = [model.config.startTokenID] + response.dropLast()
+                let logits = try withNoGrad {
+                    try model.logits(inputs: query, inputMask: query.map { _ in 1 }, batch: 1, inputLength: query.count,
+                                     decoderInputs: decoderInputs, decoderLength: decoderInputs.count)
+                }
+                let logProbabilities = try logits.logSoftmax().scalars
+                for (t, token) in response.enumerated() {
+                    let alone = logProbabilities[t * vocabulary + token]
+                    XCTAssertEqual(batched[row * batch.responseLength + t], alone, accuracy: 1e-5, "\(name) row \(row) token \(t)")
+                    XCTAssertEqual(alone, logProbabilities[(t * vocabulary)..<((t + 1) * vocabulary)].max()!, accuracy: 1e-6,
+                                   "\(name): greedy picks the most likely token")
+                }
+            }
+        }
+    }
+
     func testValuesReadTheColumnsThatPredictResponseTokens() throws {
         let model = try ModelDirectory.loadRewardModel(Self.models.appendingPathComponent("tiny-qwen2-reward"))
         let batch = RolloutBatch(queries: [[3, 4], [5, 6, 7]], responses: [[8, 9], [10]], padID: 0)

@@ -8,6 +8,7 @@ final class GRPOCommandTests: XCTestCase {
     private static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("ModelsTests/Fixtures")
     private static let policy = fixtures.appendingPathComponent("tiny-gpt2").path
+    private static let t5 = fixtures.appendingPathComponent("tiny-t5").path
 
     /// Four prompts with extra columns for the reward functions.
     private func prompts() throws -> URL {
@@ -23,8 +24,8 @@ final class GRPOCommandTests: XCTestCase {
         return file.path
     }
 
-    private func grpo(_ out: URL, _ extra: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try runRLHF(["grpo", "--policy", Self.policy, "--prompts", try prompts().path, "--out", out.path, "--batch-size", "4",
+    private func grpo(_ out: URL, _ extra: [String], policy: String = policy) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runRLHF(["grpo", "--policy", policy, "--prompts", try prompts().path, "--out", out.path, "--batch-size", "4",
                      "--num-generations", "2", "--max-completion-length", "6", "--lr", "1e-3"] + extra)
     }
 
@@ -122,16 +123,23 @@ final class GRPOCommandTests: XCTestCase {
     }
 
     /// Resumed from a checkpoint, a run ends with the same weights and metrics as one that was never interrupted
-    /// (sampling seeds and prompt order derive from the step; the optimizer's moments come back).
+    /// (sampling seeds and prompt order derive from the step; the optimizer's moments come back), for a decoder and a
+    /// T5 policy alike.
     func testResumeIsExact() throws {
+        for policy in [Self.policy, Self.t5] {
+            try assertResumeIsExact(policy: policy)
+        }
+    }
+
+    private func assertResumeIsExact(policy: String) throws {
         let common = ["--save-every", "1", "--reward-fn", "length:4", "--beta", "0.04", "--num-iterations", "2", "--lr-schedule", "constant"]
         let straight = try temporaryDirectory().appendingPathComponent("straight")
-        let full = try grpo(straight, common + ["--steps", "4"])
+        let full = try grpo(straight, common + ["--steps", "4"], policy: policy)
         XCTAssertEqual(full.status, 0, full.stderr)
         let resumed = try temporaryDirectory().appendingPathComponent("resumed")
-        let first = try grpo(resumed, common + ["--steps", "2"])  // leaves checkpoint-1
+        let first = try grpo(resumed, common + ["--steps", "2"], policy: policy)  // leaves checkpoint-1
         XCTAssertEqual(first.status, 0, first.stderr)
-        let again = try grpo(resumed, common + ["--steps", "4", "--resume", "--allow-config-change"])
+        let again = try grpo(resumed, common + ["--steps", "4", "--resume", "--allow-config-change"], policy: policy)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stderr.contains("resuming at step 1 of 4"), again.stderr)
         XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent("model.safetensors")),
