@@ -101,4 +101,30 @@ final class DetoxLabTests: XCTestCase {
         print("detox: mean hate probability before \(hate[0]), after \(hate[1])")
         XCTAssertLessThan(hate[1], hate[0])
     }
+
+    /// A T5 policy's PPO run with a classifier reward (its critic a value head on the policy's decoder) resumed from a
+    /// checkpoint ends with the same policy, critic and logs as an uninterrupted run.
+    func testT5PPOWithAClassifierRewardResumesExactly() throws {
+        let work = try temporaryDirectory()
+        let prompts = work.appendingPathComponent("prompts.jsonl")
+        try writeLines(Self.dialogues(8).map { ["prompt": Self.prompt($0.dialogue)] }, to: prompts)
+        let toxicity = try toxicityClassifier().path
+        let ppo = { (out: URL, iterations: Int, extra: [String]) in
+            try self.runRLHF(["ppo", "--policy", Self.policy.path, "--reward-classifier", toxicity, "--reward-label", "nothate",
+                              "--prompts", prompts.path, "--out", out.path, "--iterations", "\(iterations)", "--batch-size", "4",
+                              "--mini-batches", "2", "--ppo-epochs", "2", "--lr", "1e-3", "--max-new-tokens", "6", "--save-every", "1",
+                              "--no-tensorboard"] + extra)
+        }
+        let (straight, resumed) = (work.appendingPathComponent("straight"), work.appendingPathComponent("resumed"))
+        let full = try ppo(straight, 3, [])
+        XCTAssertEqual(full.status, 0, full.stderr)
+        let first = try ppo(resumed, 2, [])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let again = try ppo(resumed, 3, ["--resume"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("resuming at step 1 of 3"), again.stderr)  // the last step is the saved model, not a checkpoint
+        for file in ["model.safetensors", "critic/model.safetensors", "metrics.jsonl", "samples.jsonl"] {
+            XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent(file)), try Data(contentsOf: resumed.appendingPathComponent(file)), file)
+        }
+    }
 }
