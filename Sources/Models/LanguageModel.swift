@@ -38,7 +38,8 @@ extension CausalLanguageModel {
     public var peftTaskType: String { "CAUSAL_LM" }
 
     public func responseHiddenStates(_ batch: RolloutBatch) throws -> Tensor {
-        try batch.predictingColumns(try hiddenStates(batch.ids, batch: batch.size, length: batch.length, context: batch.context))
+        let inputs = batch.predictingInputs
+        return try batch.predictingColumns(try hiddenStates(inputs.ids, batch: batch.size, length: inputs.length, context: inputs.context))
     }
 
     public func generate(_ queries: [[Int]], options: TextGenerator.Options, onToken: (_ row: Int, _ token: Int) -> Bool) throws -> [[Int]] {

@@ -42,9 +42,6 @@ public struct RolloutBatch: Sendable {
 
     public var length: Int { queryLength + responseLength }
 
-    /// Positions and padding of `ids` as a decoder-only model attends over them.
-    public var context: AttentionContext { AttentionContext(positions: positions, keyMask: keyMask.contains(0) ? keyMask : nil) }
-
     /// Response ids [size · responseLength], padding replaced by `fill` (a valid id to gather at).
     public func paddedResponses(fill: Int = 0) -> [Int] {
         responses.flatMap { $0 + [Int](repeating: fill, count: responseLength - $0.count) }
@@ -53,6 +50,21 @@ public struct RolloutBatch: Sendable {
     /// Response ids [size · responseLength] with `Tensor.ignoreIndex` at padding: the targets of the response positions.
     public var responseTargets: [Int] {
         responses.flatMap { $0 + [Int](repeating: Tensor.ignoreIndex, count: responseLength - $0.count) }
+    }
+
+    /// `ids` as the columns predicting response tokens read them: each row's last response token, from which nothing
+    /// is predicted, is masked out like padding (a causal model's states before it do not depend on it), and the last
+    /// column dropped. So a row of exactly the model's positions plus one scores, as lm-eval's log-likelihoods do.
+    public var predictingInputs: (ids: [Int], length: Int, context: AttentionContext) {
+        var (mask, positions) = (keyMask, self.positions)
+        for (row, response) in responses.enumerated() where !response.isEmpty {
+            let last = row * length + queryLength + response.count - 1
+            (mask[last], positions[last]) = (0, 0)
+        }
+        let width = length - 1
+        let keep = { (values: [Int]) in (0..<self.size).flatMap { values[($0 * self.length)..<($0 * self.length + width)] } }
+        let keptMask = (0..<size).flatMap { mask[($0 * length)..<($0 * length + width)] }
+        return (keep(ids), width, AttentionContext(positions: keep(positions), keyMask: keptMask.contains(0) ? keptMask : nil))
     }
 
     /// Per-row hidden states for the columns that predict each response token (queryLength − 1 … length − 2).
