@@ -9,7 +9,7 @@ struct RLHF: ParsableCommand {
         subcommands: [TokenizeCommand.self, PerplexityCommand.self, GenerateCommand.self, ClassifyCommand.self, ChatCommand.self,
                       CompleteCommand.self, ConvertCommand.self, DownloadCommand.self, CacheCommand.self, TokenizerCommand.self, PretrainCommand.self,
                       SFTCommand.self, MergeCommand.self, RewardCommand.self, PPOCommand.self, GRPOCommand.self, DPOCommand.self, KTOCommand.self, ConstitutionCommand.self,
-                      EvalCommand.self,
+                      EvalCommand.self, BenchAlignCommand.self,
                       ServeCommand.self, FeedbackCommand.self, DemoCommand.self, Bench.self]
     )
 }
