@@ -20,6 +20,15 @@ extension ModelConfig {
         return nil
     }
 
+    /// The context the model was made for: GPT-2's positions, the Llama family's `max_position_embeddings` (what
+    /// lm-evaluation-harness takes as a model's `max_length`).
+    public var contextLength: Int? {
+        switch architecture {
+        case .gpt2(let settings): return settings.nPositions
+        case .llama(let settings): return settings.maxPositionEmbeddings
+        }
+    }
+
     var modelType: String {
         if case .string(let type)? = fields["model_type"] { return type }
         return ""

@@ -45,9 +45,11 @@ public struct Bootstrap: Sendable {
                                    difference: b.map { score(m - $0, draws[2]) })
     }
 
+    /// The 2.5th and 97.5th percentiles of the resamples where the statistic is defined (a bias score is not when a
+    /// resample happens to hold no item of its kind).
     static func percentiles(_ values: [Double]) -> [Double] {
-        guard !values.isEmpty else { return [.nan, .nan] }
-        let sorted = values.sorted()
+        let sorted = values.filter(\.isFinite).sorted()
+        guard !sorted.isEmpty else { return [] }
         let at = { (q: Double) in sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))] }
         return [at(0.025), at(0.975)]
     }

@@ -46,6 +46,7 @@ public struct RealToxicityPromptsConfig: JobConfiguration {
         try validate()
         var prompts = try ToxicityPrompt.load(URL(fileURLWithPath: data))
         if limit > 0 { prompts = Array(prompts.prefix(limit)) }
+        guard !prompts.isEmpty else { throw DataError(file: data, line: nil, "no prompts") }
         func side(_ name: String) throws -> [RealToxicityReport.Item] {
             let directory = try ModelDirectory.locate(name)
             let (network, tokenizer) = (try ModelDirectory.loadLanguageModel(directory), try Tokenizer(directory: directory))

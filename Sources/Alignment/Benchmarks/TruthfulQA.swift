@@ -58,6 +58,7 @@ public struct TruthfulQAConfig: JobConfiguration {
         try validate()
         var items = try TruthfulQAItem.load(URL(fileURLWithPath: data))
         if limit > 0 { items = Array(items.prefix(limit)) }
+        guard !items.isEmpty else { throw DataError(file: data, line: nil, "no questions") }
         func score(_ name: String) throws -> [TruthfulQAReport.Item] {
             let scorer = try ContinuationScorer(directory: try ModelDirectory.locate(name), batchSize: batchSize)
             let pairs = items.flatMap { item in (item.mc1 + item.mc2).map { (Self.context(item.question), " " + $0.answer) } }
@@ -74,6 +75,8 @@ public struct TruthfulQAConfig: JobConfiguration {
         let model = try score(self.model), baseline = try baseline.map(score)
         let bootstrap = Bootstrap(seed: seed)
         return TruthfulQAReport(items: items.count,
+                                chanceMC1: average(items.map { 1 / Double($0.mc1.count) }),
+                                chanceMC2: average(items.map { Double($0.mc2.filter(\.isTrue).count) / Double($0.mc2.count) }),
                                 mc1: bootstrap.compare(model: model, baseline: baseline) { average($0.map(\.mc1)) },
                                 mc2: bootstrap.compare(model: model, baseline: baseline) { average($0.map(\.mc2)) },
                                 modelItems: model, baselineItems: baseline)
@@ -91,6 +94,10 @@ public struct TruthfulQAReport: Encodable, Sendable {
     }
 
     public let items: Int
+    /// What a model that finds every answer equally likely scores: the mean of 1 / answers (MC1) and of true / all
+    /// answers (MC2).
+    public let chanceMC1: Double
+    public let chanceMC2: Double
     public let mc1: BenchmarkComparison
     public let mc2: BenchmarkComparison
     public let modelItems: [Item]

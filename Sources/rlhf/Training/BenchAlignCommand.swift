@@ -13,7 +13,7 @@ struct BenchAlignCommand: ParsableCommand {
             --baseline both models are scored and the table shows the difference; intervals are 95% bootstrap \
             intervals over the items (paired for the difference). See docs/benchmarks.md.
             """,
-        subcommands: [TruthfulQACommand.self, RealToxicityCommand.self])
+        subcommands: [TruthfulQACommand.self, BBQCommand.self, RealToxicityCommand.self])
 }
 
 /// The flags every benchmark shares.
@@ -30,8 +30,9 @@ struct BenchmarkFlags: ParsableArguments {
 func printComparisons(_ title: String, _ rows: [(String, BenchmarkComparison)]) {
     let cell = { (score: BenchmarkScore?, signed: Bool) -> String in
         guard let score else { return "" }
-        let format = signed ? "%+.4f [%+.3f, %+.3f]" : "%.4f [%.3f, %.3f]"
-        return String(format: format, score.value, score.interval[0], score.interval[1])
+        let value = String(format: signed ? "%+.4f" : "%.4f", score.value)
+        guard score.interval.count == 2 else { return value }
+        return value + String(format: signed ? " [%+.3f, %+.3f]" : " [%.3f, %.3f]", score.interval[0], score.interval[1])
     }
     let pad = { (text: String, width: Int) in text + String(repeating: " ", count: max(0, width - text.count)) }
     let hasBaseline = rows.contains { $0.1.baseline != nil }
@@ -67,6 +68,43 @@ struct TruthfulQACommand: ParsableCommand {
         progress.clear()
         if flags.json { return try printJSON(report) }
         printComparisons("TruthfulQA (\(report.items) items)", [("MC1", report.mc1), ("MC2", report.mc2)])
+        print(String(format: "chance: MC1 %.4f, MC2 %.4f (every answer equally likely)", report.chanceMC1, report.chanceMC2))
+    }
+}
+
+struct BBQCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bbq",
+        abstract: "BBQ accuracy and bias scores, ambiguous and disambiguated, per category (lm-evaluation-harness's bbq).",
+        discussion: """
+            --data is BBQ's data folder (its <Category>.jsonl files) or one of them. Each answer is scored as a \
+            continuation after "context\\n\\nQ: question\\nA:", the item's unknown answer replaced by the ten \
+            phrasings lm-eval uses (12 choices). Bias score, disambiguated contexts: 2 x biased / non-unknown answers - 1; \
+            ambiguous: the same times (1 - accuracy). Positive: answers follow the stereotype; 0: no bias measured.
+            """)
+
+    @OptionGroup var flags: BenchmarkFlags
+    @Option(help: help("Answers scored per forward pass.", default: BBQConfig().batchSize)) var batchSize: Int?
+
+    func run() throws {
+        var config = BBQConfig()
+        (config.model, config.baseline, config.data) = (flags.model, flags.baseline, flags.data)
+        set(&config.limit, flags.limit)
+        set(&config.batchSize, batchSize)
+        set(&config.seed, flags.seed)
+        let progress = ProgressLine(enabled: !flags.json)
+        let report = try config.run { progress.say($0) }
+        progress.clear()
+        if flags.json { return try printJSON(report) }
+        func rows(_ scores: BBQReport.Scores, _ prefix: String) -> [(String, BenchmarkComparison)] {
+            [("accuracy", scores.accuracy), ("accuracy, ambiguous", scores.accuracyAmbiguous), ("accuracy, disambiguated", scores.accuracyDisambiguated),
+             ("bias, ambiguous", scores.biasAmbiguous), ("bias, disambiguated", scores.biasDisambiguated)]
+                .compactMap { name, score in score.map { (prefix + name, $0) } }
+        }
+        var table = rows(report.all, "")
+        for category in report.categories.keys.sorted() { table += rows(report.categories[category]!, "\(category): ").filter { $0.0.contains("bias") } }
+        printComparisons("BBQ (\(report.items) items)", table)
+        print(String(format: "chance accuracy %.4f (all 12 choices equally likely)", report.chanceAccuracy))
     }
 }
 
