@@ -15,6 +15,8 @@ final class RunCommandTests: XCTestCase {
         (["grpo"], { try ConfigCoding.tree(GRPOConfig()) }),
         (["constitution", "revise"], { try ConfigCoding.tree(ConstitutionReviseConfig()) }),
         (["constitution", "label"], { try ConfigCoding.tree(ConstitutionLabelConfig()) }),
+        (["bench-align", "truthfulqa"], { try ConfigCoding.tree(TruthfulQAConfig()) }), (["bench-align", "bbq"], { try ConfigCoding.tree(BBQConfig()) }),
+        (["bench-align", "rtp"], { try ConfigCoding.tree(RealToxicityPromptsConfig()) }),
     ]
 
     /// `--help` entries: each option's flag name (its long name, without `--no-`) and the default it shows.
