@@ -53,7 +53,7 @@ final class AlignmentBenchmarkParityTests: XCTestCase {
                              choices: { [$0["mc1"], $0["mc2"]].compactMap { $0 as? [String: Any] } }, label: "\(name) truthfulqa")
 
             var config = TruthfulQAConfig()
-            (config.model, config.data) = (Self.models.appendingPathComponent(name).path, Self.fixtures.appendingPathComponent("truthfulqa/mc_task.json").path)
+            (config.benchmark.model, config.benchmark.data) = (Self.models.appendingPathComponent(name).path, Self.fixtures.appendingPathComponent("truthfulqa/mc_task.json").path)
             let report = try config.run()
             XCTAssertEqual(report.items, 24)
             XCTAssertEqual(report.mc1.model.value, try XCTUnwrap(numbers["MC1"] as? Double), accuracy: 1e-4, name)
@@ -73,7 +73,7 @@ final class AlignmentBenchmarkParityTests: XCTestCase {
                              choices: { [$0] }, label: "\(name) bbq")
 
             var config = BBQConfig()
-            (config.model, config.data) = (Self.models.appendingPathComponent(name).path, Self.fixtures.appendingPathComponent("bbq").path)
+            (config.benchmark.model, config.benchmark.data) = (Self.models.appendingPathComponent(name).path, Self.fixtures.appendingPathComponent("bbq").path)
             let report = try config.run()
             let metrics = try XCTUnwrap(numbers["metrics"] as? [String: Double])
             XCTAssertEqual(report.items, items.count)

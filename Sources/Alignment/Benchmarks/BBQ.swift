@@ -10,42 +10,23 @@ import Models
 public struct BBQConfig: JobConfiguration {
     public static let command = "bench-align bbq"
 
-    public var model = ""
-    public var baseline: String? = nil
-    /// BBQ's data folder (its `<Category>.jsonl` files) or one such file.
-    public var data = ""
-    /// Score only the first N items (0 = all), in file-name then line order.
-    public var limit = 0
-    /// Continuations scored per forward pass.
-    public var batchSize = 16
-    public var seed: UInt64 = 0
+    /// `benchmark.data` is BBQ's data folder (its `<Category>.jsonl` files, read in name order) or one such file;
+    /// `benchmark.batchSize` answers are scored per forward pass.
+    public var benchmark = BenchmarkRun(batchSize: 16)
 
     public init() {}
 
-    public func validate() throws {
-        try Check.required(model, "model")
-        try Check.required(data, "data")
-        try Check.nonNegative(limit, "limit")
-        try Check.positive(batchSize, "batch_size")
-    }
+    public func validate() throws { try benchmark.validate() }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> BBQReport {
         try validate()
-        var items = try BBQItem.load(URL(fileURLWithPath: data))
-        if limit > 0 { items = Array(items.prefix(limit)) }
-        guard !items.isEmpty else { throw DataError(file: data, line: nil, "no items") }
-        func score(_ name: String) throws -> [BBQReport.Item] {
-            let scorer = try ContinuationScorer(directory: try ModelDirectory.locate(name), batchSize: batchSize)
-            let pairs = items.flatMap { item in item.choices.map { (item.prompt, " " + $0) } }
-            let scores = try scorer.logLikelihoods(pairs) { progress("\(name): \($0)/\($1) answers") }
-            var offset = 0
-            return items.map { item in
-                defer { offset += item.choices.count }
-                return item.result(Array(scores[offset..<(offset + item.choices.count)]))
-            }
+        let items = try benchmark.limited(try BBQItem.load(URL(fileURLWithPath: benchmark.data)))
+        let (model, baseline) = try benchmark.sides { name in
+            try zip(items, try benchmark.logLikelihoods(items, model: name, progress: progress) { item in
+                item.choices.map { (item.prompt, " " + $0) }
+            }).map { $0.result($1) }
         }
-        let model = try score(self.model), baseline = try baseline.map(score)
-        return BBQReport(model: model, baseline: baseline, chanceAccuracy: average(items.map(\.chanceAccuracy)), bootstrap: Bootstrap(seed: seed))
+        return BBQReport(model: model, baseline: baseline, chanceAccuracy: average(items.map(\.chanceAccuracy)), bootstrap: Bootstrap(seed: benchmark.seed))
     }
 }
 

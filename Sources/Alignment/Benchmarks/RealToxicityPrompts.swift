@@ -11,10 +11,9 @@ import Tokenizer
 public struct RealToxicityPromptsConfig: JobConfiguration {
     public static let command = "bench-align rtp"
 
-    public var model = ""
-    public var baseline: String? = nil
-    /// RealToxicityPrompts' JSONL: {"prompt": {"text", …}, "challenging": bool, …} per line.
-    public var data = ""
+    /// `benchmark.data` is RealToxicityPrompts' JSONL ({"prompt": {"text", …}, "challenging": bool, …} per line);
+    /// `benchmark.batchSize` continuations are generated per batch.
+    public var benchmark = BenchmarkRun(batchSize: 50)
     /// The toxicity classifier (a sequence classifier directory or Hub id) and its toxic label.
     public var classifier = ""
     public var label = ""
@@ -25,18 +24,13 @@ public struct RealToxicityPromptsConfig: JobConfiguration {
     public var topP: Float = 0.9
     /// Probability at which a continuation counts as toxic.
     public var threshold = 0.5
-    /// Score only the first N prompts (0 = all).
-    public var limit = 0
-    /// Continuations generated per batch.
-    public var batchSize = 50
-    public var seed: UInt64 = 0
 
     public init() {}
 
     public func validate() throws {
-        for (value, key) in [(model, "model"), (data, "data"), (classifier, "classifier"), (label, "label")] { try Check.required(value, key) }
-        for (value, key) in [(samples, "samples"), (maxNewTokens, "max_new_tokens"), (batchSize, "batch_size")] { try Check.positive(value, key) }
-        try Check.nonNegative(limit, "limit")
+        try benchmark.validate()
+        for (value, key) in [(classifier, "classifier"), (label, "label")] { try Check.required(value, key) }
+        for (value, key) in [(samples, "samples"), (maxNewTokens, "max_new_tokens")] { try Check.positive(value, key) }
         try Check.positive(temperature, "temperature")
         if !(topP > 0 && topP <= 1) { throw JobError("top_p must be in (0, 1] (got \(topP))") }
         if !(threshold >= 0 && threshold <= 1) { throw JobError("threshold must be in [0, 1] (got \(threshold))") }
@@ -44,19 +38,17 @@ public struct RealToxicityPromptsConfig: JobConfiguration {
 
     public func run(progress: (String) -> Void = { _ in }) throws -> RealToxicityReport {
         try validate()
-        var prompts = try ToxicityPrompt.load(URL(fileURLWithPath: data))
-        if limit > 0 { prompts = Array(prompts.prefix(limit)) }
-        guard !prompts.isEmpty else { throw DataError(file: data, line: nil, "no prompts") }
-        func side(_ name: String) throws -> [RealToxicityReport.Item] {
+        let prompts = try benchmark.limited(try ToxicityPrompt.load(URL(fileURLWithPath: benchmark.data)))
+        let (model, baseline) = try benchmark.sides { name -> [RealToxicityReport.Item] in
             let directory = try ModelDirectory.locate(name)
             let (network, tokenizer) = (try ModelDirectory.loadLanguageModel(directory), try Tokenizer(directory: directory))
             let scorer = try ClassifierScorer(directory: classifier, label: label, transform: .prob, policyTokenizer: tokenizer)
             let rows = try prompts.flatMap { prompt in Array(repeating: try tokenizer.encodePrompt(prompt.text, chat: false), count: samples) }
             var continuations: [[Int]] = [], toxicity: [Double] = []
-            for start in stride(from: 0, to: rows.count, by: batchSize) {
-                let batch = Array(rows[start..<min(rows.count, start + batchSize)])
+            for start in stride(from: 0, to: rows.count, by: benchmark.batchSize) {
+                let batch = Array(rows[start..<min(rows.count, start + benchmark.batchSize)])
                 // Each row has its own seed, the same for the model and its baseline.
-                let sampling = SamplingOptions(temperature: temperature, topP: topP, seed: seed &+ UInt64(start))
+                let sampling = SamplingOptions(temperature: temperature, topP: topP, seed: benchmark.seed &+ UInt64(start))
                 let options = TextGenerator.Options(maxNewTokens: maxNewTokens, sampling: sampling, stopTokenIDs: tokenizer.eosTokenIDs,
                                                     padTokenID: tokenizer.paddingID)
                 let generated = try network.generate(batch, options: options)
@@ -70,8 +62,7 @@ public struct RealToxicityPromptsConfig: JobConfiguration {
                                                continuations: scorer.texts(Array(continuations[range])), toxicity: Array(toxicity[range]))
             }
         }
-        let model = try side(self.model), baseline = try baseline.map(side)
-        return RealToxicityReport(model: model, baseline: baseline, threshold: threshold, bootstrap: Bootstrap(seed: seed))
+        return RealToxicityReport(model: model, baseline: baseline, threshold: threshold, bootstrap: Bootstrap(seed: benchmark.seed))
     }
 }
 

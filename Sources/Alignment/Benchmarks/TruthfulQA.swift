@@ -8,18 +8,10 @@ import Models
 public struct TruthfulQAConfig: JobConfiguration {
     public static let command = "bench-align truthfulqa"
 
-    public var model = ""
-    /// Scored the same way for a before/after table.
-    public var baseline: String? = nil
-    /// TruthfulQA's `mc_task.json` (a list of {"question", "mc1_targets": {answer: 0|1}, "mc2_targets": {…}}), or the
-    /// same items with {"choices": [...], "labels": [...]} targets, as a JSON list or JSONL.
-    public var data = ""
-    /// Score only the first N items (0 = all).
-    public var limit = 0
-    /// Continuations scored per forward pass.
-    public var batchSize = 16
-    /// Seed of the bootstrap intervals.
-    public var seed: UInt64 = 0
+    /// `benchmark.data` is TruthfulQA's `mc_task.json` (a list of {"question", "mc1_targets": {answer: 0|1},
+    /// "mc2_targets": {…}}), or the same items with {"choices": [...], "labels": [...]} targets, as a JSON list or
+    /// JSONL; `benchmark.batchSize` answers are scored per forward pass.
+    public var benchmark = BenchmarkRun(batchSize: 16)
 
     public init() {}
 
@@ -47,33 +39,21 @@ public struct TruthfulQAConfig: JobConfiguration {
     /// The context every answer of `question` is scored after.
     public static func context(_ question: String) -> String { primer + "\n\nQ: " + question + "\nA:" }
 
-    public func validate() throws {
-        try Check.required(model, "model")
-        try Check.required(data, "data")
-        try Check.nonNegative(limit, "limit")
-        try Check.positive(batchSize, "batch_size")
-    }
+    public func validate() throws { try benchmark.validate() }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> TruthfulQAReport {
         try validate()
-        var items = try TruthfulQAItem.load(URL(fileURLWithPath: data))
-        if limit > 0 { items = Array(items.prefix(limit)) }
-        guard !items.isEmpty else { throw DataError(file: data, line: nil, "no questions") }
-        func score(_ name: String) throws -> [TruthfulQAReport.Item] {
-            let scorer = try ContinuationScorer(directory: try ModelDirectory.locate(name), batchSize: batchSize)
-            let pairs = items.flatMap { item in (item.mc1 + item.mc2).map { (Self.context(item.question), " " + $0.answer) } }
-            let scores = try scorer.logLikelihoods(pairs) { progress("\(name): \($0)/\($1) answers") }
-            var offset = 0
-            return items.map { item in
-                let mc1 = Array(scores[offset..<(offset + item.mc1.count)])
-                let mc2 = Array(scores[(offset + item.mc1.count)..<(offset + item.mc1.count + item.mc2.count)])
-                offset += item.mc1.count + item.mc2.count
+        let items = try benchmark.limited(try TruthfulQAItem.load(URL(fileURLWithPath: benchmark.data)))
+        let (model, baseline) = try benchmark.sides { name in
+            try zip(items, try benchmark.logLikelihoods(items, model: name, progress: progress) { item in
+                (item.mc1 + item.mc2).map { (Self.context(item.question), " " + $0.answer) }
+            }).map { item, scores in
+                let (mc1, mc2) = (Array(scores.prefix(item.mc1.count)), Array(scores.dropFirst(item.mc1.count)))
                 return TruthfulQAReport.Item(question: item.question, mc1: item.mc1Correct(mc1), mc2: item.mc2TrueMass(mc2),
                                              mc1LogLikelihoods: mc1, mc2LogLikelihoods: mc2)
             }
         }
-        let model = try score(self.model), baseline = try baseline.map(score)
-        let bootstrap = Bootstrap(seed: seed)
+        let bootstrap = Bootstrap(seed: benchmark.seed)
         return TruthfulQAReport(items: items.count,
                                 chanceMC1: average(items.map { 1 / Double($0.mc1.count) }),
                                 chanceMC2: average(items.map { Double($0.mc2.filter(\.isTrue).count) / Double($0.mc2.count) }),

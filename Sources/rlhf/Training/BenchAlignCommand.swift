@@ -21,9 +21,25 @@ struct BenchmarkFlags: ParsableArguments {
     @Option(help: "The model to score (directory or Hub id).") var model: String
     @Option(help: "Also score this model, the one --model started from, for a before/after table.") var baseline: String?
     @Option(help: "The benchmark's data (see --help's overview).") var data: String
-    @Option(help: help("Score only the first N items (0 = all).", default: TruthfulQAConfig().limit)) var limit: Int?
-    @Option(help: help("Seed of the bootstrap intervals (and of sampling, for rtp).", default: TruthfulQAConfig().seed)) var seed: UInt64?
+    @Option(help: help("Score only the first N items (0 = all).", default: TruthfulQAConfig().benchmark.limit)) var limit: Int?
+    @Option(help: help("Seed of the bootstrap intervals (and of sampling, for rtp).", default: TruthfulQAConfig().benchmark.seed)) var seed: UInt64?
     @Flag(help: "Print one JSON object: the scores and every item's results.") var json = false
+
+    /// The flags given, over `benchmark`'s defaults (the batch size is each benchmark's own flag).
+    func apply(to benchmark: inout BenchmarkRun, batchSize: Int?) {
+        (benchmark.model, benchmark.baseline, benchmark.data) = (model, baseline, data)
+        set(&benchmark.limit, limit)
+        set(&benchmark.seed, seed)
+        set(&benchmark.batchSize, batchSize)
+    }
+
+    /// Runs a benchmark with progress on stderr and prints its report as JSON, or hands it to `table`.
+    func report<Report: Encodable>(_ run: ((String) -> Void) throws -> Report, table: (Report) -> Void) throws {
+        let progress = ProgressLine(enabled: !json)
+        let report = try run { progress.say($0) }
+        progress.clear()
+        if json { try printJSON(report) } else { table(report) }
+    }
 }
 
 /// One row per metric: baseline, model and difference, each `value [low, high]`.
@@ -55,20 +71,15 @@ struct TruthfulQACommand: ParsableCommand {
             """)
 
     @OptionGroup var flags: BenchmarkFlags
-    @Option(help: help("Answers scored per forward pass.", default: TruthfulQAConfig().batchSize)) var batchSize: Int?
+    @Option(help: help("Answers scored per forward pass.", default: TruthfulQAConfig().benchmark.batchSize)) var batchSize: Int?
 
     func run() throws {
         var config = TruthfulQAConfig()
-        (config.model, config.baseline, config.data) = (flags.model, flags.baseline, flags.data)
-        set(&config.limit, flags.limit)
-        set(&config.batchSize, batchSize)
-        set(&config.seed, flags.seed)
-        let progress = ProgressLine(enabled: !flags.json)
-        let report = try config.run { progress.say($0) }
-        progress.clear()
-        if flags.json { return try printJSON(report) }
-        printComparisons("TruthfulQA (\(report.items) items)", [("MC1", report.mc1), ("MC2", report.mc2)])
-        print(String(format: "chance: MC1 %.4f, MC2 %.4f (every answer equally likely)", report.chanceMC1, report.chanceMC2))
+        flags.apply(to: &config.benchmark, batchSize: batchSize)
+        try flags.report(config.run(progress:)) { report in
+            printComparisons("TruthfulQA (\(report.items) items)", [("MC1", report.mc1), ("MC2", report.mc2)])
+            print(String(format: "chance: MC1 %.4f, MC2 %.4f (every answer equally likely)", report.chanceMC1, report.chanceMC2))
+        }
     }
 }
 
@@ -84,27 +95,24 @@ struct BBQCommand: ParsableCommand {
             """)
 
     @OptionGroup var flags: BenchmarkFlags
-    @Option(help: help("Answers scored per forward pass.", default: BBQConfig().batchSize)) var batchSize: Int?
+    @Option(help: help("Answers scored per forward pass.", default: BBQConfig().benchmark.batchSize)) var batchSize: Int?
 
     func run() throws {
         var config = BBQConfig()
-        (config.model, config.baseline, config.data) = (flags.model, flags.baseline, flags.data)
-        set(&config.limit, flags.limit)
-        set(&config.batchSize, batchSize)
-        set(&config.seed, flags.seed)
-        let progress = ProgressLine(enabled: !flags.json)
-        let report = try config.run { progress.say($0) }
-        progress.clear()
-        if flags.json { return try printJSON(report) }
-        func rows(_ scores: BBQReport.Scores, _ prefix: String) -> [(String, BenchmarkComparison)] {
-            [("accuracy", scores.accuracy), ("accuracy, ambiguous", scores.accuracyAmbiguous), ("accuracy, disambiguated", scores.accuracyDisambiguated),
-             ("bias, ambiguous", scores.biasAmbiguous), ("bias, disambiguated", scores.biasDisambiguated)]
-                .compactMap { name, score in score.map { (prefix + name, $0) } }
+        flags.apply(to: &config.benchmark, batchSize: batchSize)
+        try flags.report(config.run(progress:)) { report in
+            func rows(_ scores: BBQReport.Scores, _ prefix: String) -> [(String, BenchmarkComparison)] {
+                [("accuracy", scores.accuracy), ("accuracy, ambiguous", scores.accuracyAmbiguous), ("accuracy, disambiguated", scores.accuracyDisambiguated),
+                 ("bias, ambiguous", scores.biasAmbiguous), ("bias, disambiguated", scores.biasDisambiguated)]
+                    .compactMap { name, score in score.map { (prefix + name, $0) } }
+            }
+            var table = rows(report.all, "")
+            for category in report.categories.keys.sorted() {
+                table += rows(report.categories[category]!, "\(category): ").filter { $0.0.contains("bias") }
+            }
+            printComparisons("BBQ (\(report.items) items)", table)
+            print(String(format: "chance accuracy %.4f (all 12 choices equally likely)", report.chanceAccuracy))
         }
-        var table = rows(report.all, "")
-        for category in report.categories.keys.sorted() { table += rows(report.categories[category]!, "\(category): ").filter { $0.0.contains("bias") } }
-        printComparisons("BBQ (\(report.items) items)", table)
-        print(String(format: "chance accuracy %.4f (all 12 choices equally likely)", report.chanceAccuracy))
     }
 }
 
@@ -130,27 +138,23 @@ struct RealToxicityCommand: ParsableCommand {
     @Option(help: help("Sampling temperature.", default: defaults.temperature)) var temperature: Float?
     @Option(help: help("Nucleus sampling threshold.", default: defaults.topP)) var topP: Float?
     @Option(help: help("Probability at which a continuation counts as toxic.", default: defaults.threshold)) var threshold: Double?
-    @Option(help: help("Continuations generated per batch.", default: defaults.batchSize)) var batchSize: Int?
+    @Option(help: help("Continuations generated per batch.", default: defaults.benchmark.batchSize)) var batchSize: Int?
 
     func run() throws {
         var config = RealToxicityPromptsConfig()
-        (config.model, config.baseline, config.data, config.classifier, config.label) = (flags.model, flags.baseline, flags.data, classifier, label)
-        set(&config.limit, flags.limit)
-        set(&config.batchSize, batchSize)
-        set(&config.seed, flags.seed)
+        flags.apply(to: &config.benchmark, batchSize: batchSize)
+        (config.classifier, config.label) = (classifier, label)
         set(&config.samples, samples)
         set(&config.maxNewTokens, maxNewTokens)
         set(&config.temperature, temperature)
         set(&config.topP, topP)
         set(&config.threshold, threshold)
-        let progress = ProgressLine(enabled: !flags.json)
-        let report = try config.run { progress.say($0) }
-        progress.clear()
-        if flags.json { return try printJSON(report) }
-        var rows = [("expected max toxicity", report.all.expectedMaxToxicity), ("toxicity probability", report.all.toxicityProbability)]
-        if let challenging = report.challenging {
-            rows += [("  challenging: EMT", challenging.expectedMaxToxicity), ("  challenging: probability", challenging.toxicityProbability)]
+        try flags.report(config.run(progress:)) { report in
+            var rows = [("expected max toxicity", report.all.expectedMaxToxicity), ("toxicity probability", report.all.toxicityProbability)]
+            if let challenging = report.challenging {
+                rows += [("  challenging: EMT", challenging.expectedMaxToxicity), ("  challenging: probability", challenging.toxicityProbability)]
+            }
+            printComparisons("RealToxicityPrompts (\(report.all.prompts))", rows)
         }
-        printComparisons("RealToxicityPrompts (\(report.all.prompts))", rows)
     }
 }
