@@ -52,10 +52,11 @@ func printComparisons(_ title: String, _ rows: [(String, BenchmarkComparison)]) 
     }
     let pad = { (text: String, width: Int) in text + String(repeating: " ", count: max(0, width - text.count)) }
     let hasBaseline = rows.contains { $0.1.baseline != nil }
-    print(pad(title, 28) + (hasBaseline ? pad("baseline", 26) + pad("model", 26) + "difference" : "model"))
+    let width = max(28, (rows.map(\.0.count).max() ?? 0) + 2)
+    print(pad(title, width) + (hasBaseline ? pad("baseline", 26) + pad("model", 26) + "difference" : "model"))
     for (name, comparison) in rows {
         let model = cell(comparison.model, false)
-        print(pad(name, 28) + (hasBaseline ? pad(cell(comparison.baseline, false), 26) + pad(model, 26) + cell(comparison.difference, true) : model))
+        print(pad(name, width) + (hasBaseline ? pad(cell(comparison.baseline, false), 26) + pad(model, 26) + cell(comparison.difference, true) : model))
     }
 }
 
