@@ -4,15 +4,23 @@ import Tensor
 
 /// A scalar head (`score.weight`, [1, width]) on a language model's states at the positions that predict each
 /// response token: PPO's critic for a policy whose family no reward model shares (e.g. T5: the value is read from
-/// the decoder's states).
+/// the decoder's states), or on the policy itself (`sharing:`, PPO's `--critic shared`).
 public final class ValueHeadModel: Module {
     public let trunk: any LanguageModel
     public let head: Linear
+    /// The trunk is the policy's own: its weights belong to the policy (trained, saved and restored as the policy's),
+    /// and this model's parameters, saves and loads are the head's alone.
+    public let sharesTrunk: Bool
 
-    /// A new head, N(0, 1/√(width + 1)) as InstructGPT initialises reward heads, on `trunk`.
-    public init(trunk: any LanguageModel, seed: UInt64) {
+    /// A new head, N(0, 1/√(width + 1)) as InstructGPT initialises reward heads, on a trunk of its own.
+    public convenience init(trunk: any LanguageModel, seed: UInt64) { self.init(trunk: trunk, shared: false, seed: seed) }
+
+    /// A new head on `policy`'s own hidden states: one trunk in memory, which the value loss trains too.
+    public convenience init(sharing policy: any LanguageModel, seed: UInt64) { self.init(trunk: policy, shared: true, seed: seed) }
+
+    private init(trunk: any LanguageModel, shared: Bool, seed: UInt64) {
         var initializer = WeightInitializer.random(seed: seed)
-        self.trunk = trunk
+        (self.trunk, sharesTrunk) = (trunk, shared)
         head = Linear(trunk.hiddenWidth, 1, bias: false, std: 1 / Float(trunk.hiddenWidth + 1).squareRoot(), initializer: &initializer)
     }
 
@@ -21,13 +29,19 @@ public final class ValueHeadModel: Module {
         try head(trunk.responseHiddenStates(batch)).reshaped([batch.size, batch.responseLength])
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] { trunk.namedParameters + [("score.weight", head.weight)] }
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        (sharesTrunk ? [] : trunk.namedParameters) + [("score.weight", head.weight)]
+    }
 }
 
 extension ModelDirectory {
-    /// The trunk's config.json with its weights and the head's.
+    /// The trunk's config.json with its weights and the head's; a head on a shared trunk writes its weight alone
+    /// (model.safetensors with `score.weight`), the trunk being the policy saved beside it.
     public static func save(_ model: ValueHeadModel, to directory: URL) throws {
-        try save(model.namedParameters, fields: model.trunk.configFields, to: directory)
+        guard model.sharesTrunk else { return try save(model.namedParameters, fields: model.trunk.configFields, to: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Safetensors.write(model.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: ["format": "pt"],
+                              to: directory.appendingPathComponent(SafetensorsCheckpoint.singleFileName))
     }
 
     public static func loadWeights(into model: ValueHeadModel, from directory: URL) throws {

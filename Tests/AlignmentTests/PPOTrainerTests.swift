@@ -21,8 +21,15 @@ final class PPOTrainerTests: XCTestCase {
         func scores(queries: [[Int]], responses: [[Int]]) throws -> [Float] { responses.map { _ in 0 } }
     }
 
-    /// PPO raises the score of a rule the policy never sees, while the reference model stays untouched.
+    /// PPO raises the score of a rule the policy never sees, while the reference model stays untouched: with a
+    /// critic of its own, and with a value head on the policy's trunk (`--critic shared`).
     func testPPORaisesTheScore() throws {
+        for shared in [false, true] {
+            try assertPPORaisesTheScore(sharedCritic: shared)
+        }
+    }
+
+    private func assertPPORaisesTheScore(sharedCritic: Bool) throws {
         let directory = Self.models.appendingPathComponent("tiny-gpt2")
         let policy = try ModelDirectory.load(directory), reference = try ModelDirectory.load(directory)
         let referenceBefore = reference.namedParameters.map { $0.parameter.value.scalars }
@@ -30,7 +37,8 @@ final class PPOTrainerTests: XCTestCase {
         (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs, options.miniBatches) = (8, 3e-3, 4, 2)
         options.ppo.klCoefficient = 0.01
-        let trainer = try PPOTrainer(policy: policy, reference: ReferencePolicy(frozen: reference), critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0),
+        let critic: any Critic = sharedCritic ? ValueHeadModel(sharing: policy, seed: 0) : try ModelDirectory.rewardModelToTrain(directory, seed: 0)
+        let trainer = try PPOTrainer(policy: policy, reference: ReferencePolicy(frozen: reference), critic: critic,
                                      scorer: LowTokenRule(), config: options, stopTokenIDs: [], padID: 699)
         let queries = (0..<8).map { [($0 * 37) % 600 + 2, ($0 * 11) % 600 + 5, 300] }
         var scores: [Double] = []
@@ -40,23 +48,30 @@ final class PPOTrainerTests: XCTestCase {
             XCTAssertNotNil(metrics["policy/clipfrac_avg"])
             XCTAssertNotNil(metrics["loss/value_avg"])
         }
-        print("ppo scores by iteration: \(scores.map { String(format: "%.2f", $0) })")
+        print("ppo scores by iteration (shared critic: \(sharedCritic)): \(scores.map { String(format: "%.2f", $0) })")
         XCTAssertGreaterThan(scores.suffix(3).reduce(0, +) / 3, scores[0] + 0.3)
         XCTAssertEqual(reference.namedParameters.map { $0.parameter.value.scalars }, referenceBefore)
     }
 
     /// Saving after two iterations and restoring into fresh models (optimizer moments and KL controller
-    /// included) continues exactly as an uninterrupted run.
+    /// included) continues exactly as an uninterrupted run, with either critic.
     func testRestoredTrainerContinuesExactly() throws {
+        for shared in [false, true] {
+            try assertRestoredTrainerContinuesExactly(sharedCritic: shared)
+        }
+    }
+
+    private func assertRestoredTrainerContinuesExactly(sharedCritic: Bool) throws {
         let directory = Self.models.appendingPathComponent("tiny-gpt2")
         var options = PPOConfig()
         (options.temperature, options.seed) = (1, 0)  // the settings these tests were written for
         (options.maxNewTokens, options.learningRate, options.ppoEpochs) = (6, 1e-3, 2)
         options.ppo.klTarget = 0.5
         let make = {
-            try PPOTrainer(policy: try ModelDirectory.load(directory), reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
-                           critic: try ModelDirectory.rewardModelToTrain(directory, seed: 0), scorer: LowTokenRule(), config: options,
-                           stopTokenIDs: [], padID: 699)
+            let policy = try ModelDirectory.load(directory)
+            let critic: any Critic = sharedCritic ? ValueHeadModel(sharing: policy, seed: 0) : try ModelDirectory.rewardModelToTrain(directory, seed: 0)
+            return try PPOTrainer(policy: policy, reference: ReferencePolicy(frozen: try ModelDirectory.load(directory)),
+                                  critic: critic, scorer: LowTokenRule(), config: options, stopTokenIDs: [], padID: 699)
         }
         let queries = [[5, 6, 7], [8, 9], [10, 11, 12, 13]]
         let straight = try make()
@@ -71,8 +86,9 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertEqual(resumed.iteration, 2)
         for _ in 0..<2 { _ = try resumed.step(queries: queries) }
         XCTAssertEqual(resumed.klController, straight.klController)
-        for ((name, a), (_, b)) in zip(straight.policy.namedParameters, resumed.policy.namedParameters) {
-            XCTAssertEqual(a.value.scalars, b.value.scalars, name)
+        for ((name, a), (_, b)) in zip(straight.policy.namedParameters + straight.critic.namedParameters,
+                                        resumed.policy.namedParameters + resumed.critic.namedParameters) {
+            XCTAssertEqual(a.value.scalars, b.value.scalars, "\(name), shared critic: \(sharedCritic)")
         }
     }
 
@@ -140,6 +156,35 @@ final class PPOTrainerTests: XCTestCase {
         }
         XCTAssertEqual(shared, alone)
         XCTAssertNotEqual(adapted, alone)
+    }
+
+    /// LoRA mode with a shared critic: one base serves policy, reference and critic. The head is the critic's only
+    /// parameter, the values' gradient reaches the head and the adapters through the shared trunk and never the
+    /// frozen base, and PPO steps leave the base as it was.
+    func testLoRAModeWithASharedCriticTrainsHeadAndAdaptersOnOneBase() throws {
+        let directory = Self.models.appendingPathComponent("tiny-gpt2")
+        let policy = try ModelDirectory.load(directory)
+        let baseBefore = policy.namedParameters.map { $0.parameter.value.scalars }
+        let adapters = try PEFTAdapter.attach(to: policy, rank: 8, alpha: 16, dropout: 0, targets: ["c_attn", "c_fc"], seed: 1)
+        for layer in adapters.layers { try layer.adapter.b.assign(Tensor(shape: layer.adapter.b.value.shape, repeating: 0.01)) }
+        let critic = ValueHeadModel(sharing: policy, seed: 0)
+        XCTAssertEqual(critic.namedParameters.map(\.name), ["score.weight"], "the trunk's weights stay the policy's")
+
+        let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }
+        try critic.responseValues(RolloutBatch(queries: queries, responses: queries.map { _ in [7, 8, 9] }, padID: 699)).sum().backward()
+        XCTAssertNotNil(critic.head.weight.grad)
+        XCTAssertTrue(adapters.namedParameters.allSatisfy { $0.parameter.grad != nil }, "the value loss trains the adapters too")
+        XCTAssertTrue(policy.namedParameters.allSatisfy { $0.parameter.grad == nil }, "the base is frozen")
+        for (_, parameter) in adapters.namedParameters + critic.namedParameters { parameter.zeroGrad() }
+
+        var options = PPOConfig()
+        (options.temperature, options.seed, options.maxNewTokens, options.learningRate) = (1, 0, 6, 1e-2)
+        let headBefore = critic.head.weight.value.scalars
+        let trainer = try PPOTrainer(policy: policy, adapters: adapters, reference: try ReferencePolicy(sharingBaseOf: policy, adapters: adapters),
+                                     critic: critic, scorer: LowTokenRule(), config: options, stopTokenIDs: [], padID: 699)
+        for _ in 0..<2 { _ = try trainer.step(queries: queries) }
+        XCTAssertNotEqual(critic.head.weight.value.scalars, headBefore)
+        XCTAssertEqual(policy.namedParameters.map { $0.parameter.value.scalars }, baseBefore)
     }
 
     /// LoRA mode from a trained adapter (as `rlhf sft --lora-rank` leaves one): the reference is the base with a

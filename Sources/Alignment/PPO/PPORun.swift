@@ -51,13 +51,16 @@ public struct PPOConfig: RunConfiguration {
     public var targetReward: Double? = nil
     /// Stop once the mean per-response KL to the reference exceeds this.
     public var klBudget: Double? = nil
+    /// Where the value estimates come from: a model of their own (TRL's, from the reward model) or a head on the
+    /// policy's hidden states (one trunk in memory, trained by the value loss too).
+    public var critic = CriticPlacement.separate
     public var ppo = PPOHyperparameters()
     public var lora = LoRAConfig()
     public var logging = LoggingConfig()
 
     enum CodingKeys: String, CodingKey {
         case policy, adapter, reward, rewardClassifier, rewardLabel, rewardTransform, prompts, out, chat, iterations, batchSize, miniBatches, ppoEpochs, learningRate = "lr",
-             maxGradNorm, maxNewTokens, temperature, seed, saveEvery, targetReward, klBudget, ppo, lora, logging
+             maxGradNorm, maxNewTokens, temperature, seed, saveEvery, targetReward, klBudget, critic, ppo, lora, logging
     }
 
     public init() {}
@@ -89,8 +92,8 @@ public struct PPOConfig: RunConfiguration {
         let records = try PromptRecord.load(URL(fileURLWithPath: prompts))
         let tokenizer = try Tokenizer(directory: policyDirectory)
         let queries = try records.map { try tokenizer.encodePrompt($0.prompt, chat: chat) }
-        let (scorer, critic) = try rewardAndCritic(policyDirectory: policyDirectory, tokenizer: tokenizer)
         let models = try PolicyModels.load(model: policy, adapter: adapter, lora: lora, seed: seed)
+        let (scorer, critic) = try rewardAndCritic(policyDirectory: policyDirectory, tokenizer: tokenizer, policy: models.policy)
         let trainer = try PPOTrainer(policy: models.policy, adapters: models.adapters, reference: try models.makeReference(),
                                      critic: critic, scorer: scorer, config: self, stopTokenIDs: tokenizer.eosTokenIDs,
                                      padID: tokenizer.paddingID)
@@ -107,13 +110,15 @@ public struct PPOConfig: RunConfiguration {
 }
 
 extension PPOConfig {
-    /// The reward model (the critic starts from it) or the classifier's label (the critic starts from the policy);
-    /// an encoder-decoder policy's critic is always its own trunk with a value head on the decoder's states.
-    func rewardAndCritic(policyDirectory: URL, tokenizer: Tokenizer) throws -> (any ResponseScorer, any Critic) {
+    /// The reward model (a separate critic starts from it) or the classifier's label (a separate critic starts from
+    /// the policy); an encoder-decoder policy's separate critic is its own trunk with a value head on the decoder's
+    /// states. A shared critic is a new head on `policy` itself.
+    func rewardAndCritic(policyDirectory: URL, tokenizer: Tokenizer, policy: any LanguageModel) throws -> (any ResponseScorer, any Critic) {
         let sequenceToSequence = try ModelDirectory.isEncoderDecoder(policyDirectory)
         let ownCritic = { () throws -> any Critic in
-            sequenceToSequence ? ValueHeadModel(trunk: try ModelDirectory.loadLanguageModel(policyDirectory), seed: seed)
-                               : try ModelDirectory.rewardModelToTrain(policyDirectory, seed: seed)
+            if critic == .shared { return ValueHeadModel(sharing: policy, seed: seed) }
+            return sequenceToSequence ? ValueHeadModel(trunk: try ModelDirectory.loadLanguageModel(policyDirectory), seed: seed)
+                                      : try ModelDirectory.rewardModelToTrain(policyDirectory, seed: seed)
         }
         if let classifier = try ClassifierScorer.reward(classifier: rewardClassifier, label: rewardLabel, transform: rewardTransform,
                                                         policyTokenizer: tokenizer) {
@@ -122,9 +127,19 @@ extension PPOConfig {
         let rewardDirectory = try ModelDirectory.locate(reward!)
         let rewardModel = try ModelDirectory.loadRewardModel(rewardDirectory)
         rewardModel.setTrainable(false)
-        return (try rewardModel.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: rewardDirectory),
-                sequenceToSequence ? try ownCritic() : try ModelDirectory.loadRewardModel(rewardDirectory))
+        let scorer = try rewardModel.scorer(for: tokenizer, policyDirectory: policyDirectory, rewardDirectory: rewardDirectory)
+        return (scorer, sequenceToSequence || critic == .shared ? try ownCritic() : try ModelDirectory.loadRewardModel(rewardDirectory))
     }
+}
+
+/// Where PPO's value estimates come from.
+public enum CriticPlacement: String, Codable, Sendable, CaseIterable {
+    /// A value model of its own: the reward model's weights and head (TRL's PPOTrainer), or for a classifier reward
+    /// or a T5 policy the policy's weights with a new value head. Trained alongside, held in memory as a second model.
+    case separate
+    /// A new scalar head on the policy's own final hidden states (InstructGPT-style implementations, TRL's older
+    /// value-head models): no second trunk, and the value loss (× vf_coef) trains the policy's weights or adapters too.
+    case shared
 }
 
 extension RewardModel {

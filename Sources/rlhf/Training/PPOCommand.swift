@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 
 extension KLEstimator: ExpressibleByArgument {}
+extension CriticPlacement: ExpressibleByArgument {}
 
 struct PPOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,10 @@ struct PPOCommand: ParsableCommand {
             per-token KL penalty against the frozen starting policy, estimates advantages with the critic (initialised \
             from the reward model, as TRL does) and runs --ppo-epochs epochs of clipped updates. With \
             --reward-classifier DIR --reward-label NAME a classifier's label scores the responses instead (e.g. a \
-            toxicity classifier's "nothate" logit) and the critic starts from the policy with a new value head. Writes the policy (a \
+            toxicity classifier's "nothate" logit) and the critic starts from the policy with a new value head. With \
+            --critic shared the value head sits on the policy's own hidden states instead: no second model in memory \
+            (with --lora-rank, one base serves policy, reference and critic), and the value loss trains the policy too. \
+            Writes the policy (a \
             Hugging Face directory) to --out, the critic to --out/critic, metrics.jsonl (TRL's metric names), \
             samples.jsonl, TensorBoard events and checkpoint-N/ every --save-every iterations (--resume continues from \
             the newest). Defaults follow TRL's PPOConfig. The library call is PPOConfig.run.
@@ -41,6 +45,9 @@ struct PPOCommand: ParsableCommand {
     @Option(help: help("Checkpoint every N iterations (0 = only the final model).", default: defaults.saveEvery)) var saveEvery: Int?
     @Option(help: "Stop once the mean score reaches this.") var targetReward: Double?
     @Option(help: "Stop once the mean per-response KL to the reference exceeds this.") var klBudget: Double?
+    @Option(help: help("separate (a value model of its own, from the reward model) or shared (a head on the policy's hidden states).",
+                       default: defaults.critic))
+    var critic: CriticPlacement?
     @Option(help: help("KL coefficient β (initial value when --kl-target is set).", default: defaults.ppo.klCoefficient)) var klCoef: Float?
     @Option(help: help("KL estimator: k1 or k3.", default: defaults.ppo.klEstimator)) var klEstimator: KLEstimator?
     @Option(help: "Target KL for the adaptive controller (default: fixed β).") var klTarget: Float?
@@ -81,6 +88,7 @@ struct PPOCommand: ParsableCommand {
             set(&config.saveEvery, saveEvery)
             set(&config.targetReward, targetReward)
             set(&config.klBudget, klBudget)
+            set(&config.critic, critic)
             set(&config.ppo.klCoefficient, klCoef)
             set(&config.ppo.klEstimator, klEstimator)
             set(&config.ppo.klTarget, klTarget)
