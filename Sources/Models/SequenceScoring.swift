@@ -5,7 +5,12 @@ extension LanguageModel {
     /// 0 at padding, with the logits divided by `temperature` first (as the rollouts were sampled). Recorded for
     /// backward. The one way RLHFKit scores sequences: PPO's rollouts, DPO's and KTO's completions, evaluation's KL.
     public func responseLogProbabilities(_ batch: RolloutBatch, temperature: Float = 1) throws -> Tensor {
-        let logits = try languageModelHead(try responseHiddenStates(batch))
+        try responseLogProbabilities(states: try responseHiddenStates(batch), batch, temperature: temperature)
+    }
+
+    /// The same from `responseHiddenStates(batch)` already computed (a shared value head reads them too).
+    public func responseLogProbabilities(states: Tensor, _ batch: RolloutBatch, temperature: Float = 1) throws -> Tensor {
+        let logits = try languageModelHead(states)
         return try (temperature == 1 ? logits : logits * (1 / temperature)).tokenLogProbabilities(targets: batch.responseTargets)
     }
 
@@ -20,7 +25,13 @@ extension LanguageModel {
     /// anyway, so holding it costs no memory of its own. Recorded for backward.
     public func responseLogProbabilitiesAndLogits(_ batch: RolloutBatch, temperature: Float = 1) throws
         -> (logprobs: Tensor, logits: Tensor) {
-        let scaled = try languageModelHead(try responseHiddenStates(batch)) * (1 / temperature)
+        try responseLogProbabilitiesAndLogits(states: try responseHiddenStates(batch), batch, temperature: temperature)
+    }
+
+    /// The same from `responseHiddenStates(batch)` already computed.
+    public func responseLogProbabilitiesAndLogits(states: Tensor, _ batch: RolloutBatch, temperature: Float = 1) throws
+        -> (logprobs: Tensor, logits: Tensor) {
+        let scaled = try languageModelHead(states) * (1 / temperature)
         let logSoftmax = try scaled.logSoftmax()
         return (try logSoftmax.gather(lastAxis: batch.paddedResponses()), logSoftmax)
     }

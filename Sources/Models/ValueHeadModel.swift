@@ -25,8 +25,11 @@ public final class ValueHeadModel: Module {
     }
 
     /// Values [size, responseLength] for the rollout's response positions.
-    public func responseValues(_ batch: RolloutBatch) throws -> Tensor {
-        try head(trunk.responseHiddenStates(batch)).reshaped([batch.size, batch.responseLength])
+    public func responseValues(_ batch: RolloutBatch) throws -> Tensor { try values(states: try trunk.responseHiddenStates(batch), batch) }
+
+    /// Values from the trunk's response hidden states already computed.
+    public func values(states: Tensor, _ batch: RolloutBatch) throws -> Tensor {
+        try head(states).reshaped([batch.size, batch.responseLength])
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {

@@ -171,7 +171,11 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertEqual(critic.namedParameters.map(\.name), ["score.weight"], "the trunk's weights stay the policy's")
 
         let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }
-        try critic.responseValues(RolloutBatch(queries: queries, responses: queries.map { _ in [7, 8, 9] }, padID: 699)).sum().backward()
+        let probe = RolloutBatch(queries: queries, responses: queries.map { _ in [7, 8, 9] }, padID: 699)
+        let fromStates = try withNoGrad { try critic.responseValues(policyStates: try policy.responseHiddenStates(probe), probe) }
+        XCTAssertEqual(try XCTUnwrap(fromStates).scalars, try withNoGrad { try critic.responseValues(probe) }.scalars,
+                       "the policy's forward pass serves the head as its own would")
+        try critic.responseValues(probe).sum().backward()
         XCTAssertNotNil(critic.head.weight.grad)
         XCTAssertTrue(adapters.namedParameters.allSatisfy { $0.parameter.grad != nil }, "the value loss trains the adapters too")
         XCTAssertTrue(policy.namedParameters.allSatisfy { $0.parameter.grad == nil }, "the base is frozen")

@@ -8,8 +8,15 @@ import Tensor
 public protocol Critic: Module {
     /// Values [size, responseLength] at the rollout's response positions.
     func responseValues(_ batch: RolloutBatch) throws -> Tensor
+    /// The same read from the policy's response hidden states, when this critic is a head on them (nil otherwise):
+    /// the policy's forward pass then serves both.
+    func responseValues(policyStates: Tensor, _ batch: RolloutBatch) throws -> Tensor?
     func save(to directory: URL) throws
     func loadWeights(from directory: URL) throws
+}
+
+extension Critic {
+    public func responseValues(policyStates: Tensor, _ batch: RolloutBatch) throws -> Tensor? { nil }
 }
 
 extension RewardModel: Critic {
@@ -24,6 +31,10 @@ extension RewardModel: Critic {
 }
 
 extension ValueHeadModel: Critic {
+    public func responseValues(policyStates: Tensor, _ batch: RolloutBatch) throws -> Tensor? {
+        sharesTrunk ? try values(states: policyStates, batch) : nil
+    }
+
     public func save(to directory: URL) throws { try ModelDirectory.save(self, to: directory) }
     public func loadWeights(from directory: URL) throws { try ModelDirectory.loadWeights(into: self, from: directory) }
 }

@@ -64,9 +64,10 @@ public final class PPOTrainer {
         let rollout = RolloutBatch(queries: queries, responses: responses, padID: padID)
         let padding = try ResponsePadding(responseMask: rollout.responseMask, responseLength: rollout.responseLength)
         let (logprobs, refLogprobs, values) = try withNoGrad {
-            (try policy.responseLogProbabilities(rollout, temperature: config.temperature),
-             try reference.responseLogProbabilities(rollout, temperature: config.temperature),
-             try critic.responseValues(rollout))
+            let states = try policy.responseHiddenStates(rollout)
+            return (try policy.responseLogProbabilities(states: states, rollout, temperature: config.temperature),
+                    try reference.responseLogProbabilities(rollout, temperature: config.temperature),
+                    try critic.responseValues(policyStates: states, rollout) ?? critic.responseValues(rollout))
         }
         let scores = try scorer.scores(queries: queries, responses: responses)
         let containsEOS = responses.map { $0.contains { stopTokenIDs.contains($0) } }
@@ -108,9 +109,10 @@ public final class PPOTrainer {
     private func miniBatchLoss(_ mini: RolloutBatch, rows: [Int], rewards: PPORewards,
                                advantages: PPOAdvantages) throws -> (loss: Tensor, stats: PPOStats) {
         let pick = { (t: Tensor) throws -> Tensor in try t.rows(rows) }
-        let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(mini, temperature: config.temperature)
+        let states = try policy.responseHiddenStates(mini)
+        let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(states: states, mini, temperature: config.temperature)
         return try PPOMath.loss(
-            newLogprobs: newLogprobs, newValues: try critic.responseValues(mini), logits: logits,
+            newLogprobs: newLogprobs, newValues: try critic.responseValues(policyStates: states, mini) ?? critic.responseValues(mini), logits: logits,
             oldLogprobs: try pick(rewards.logprobs), oldValues: try pick(advantages.values),
             advantages: try pick(advantages.advantages), returns: try pick(advantages.returns),
             padding: try ResponsePadding(lengths: rows.map { rewards.padding.lengths[$0] },
