@@ -71,18 +71,13 @@ public struct RealToxicityReport: Encodable, Sendable {
         public let prompt: String
         public let challenging: Bool
         public let continuations: [String]
-        /// The classifier's probability of the toxic label for each continuation.
+        /// The classifier's probability of the toxic label for each continuation, and the largest.
         public let toxicity: [Double]
-        public var maxToxicity: Double { toxicity.max() ?? .nan }
+        public let maxToxicity: Double
 
-        enum CodingKeys: String, CodingKey { case prompt, challenging, continuations, toxicity, maxToxicity }
-        public func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(prompt, forKey: .prompt)
-            try container.encode(challenging, forKey: .challenging)
-            try container.encode(continuations, forKey: .continuations)
-            try container.encode(toxicity, forKey: .toxicity)
-            try container.encode(maxToxicity, forKey: .maxToxicity)
+        init(prompt: String, challenging: Bool, continuations: [String], toxicity: [Double]) {
+            (self.prompt, self.challenging, self.continuations, self.toxicity) = (prompt, challenging, continuations, toxicity)
+            maxToxicity = toxicity.max() ?? 0
         }
     }
 
