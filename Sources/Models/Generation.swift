@@ -60,49 +60,60 @@ public struct TextGenerator {
         var sequences = prompts.map { [Int](repeating: options.padTokenID, count: promptLength - $0.count) + $0 }
         var keyMask = prompts.map { [Float](repeating: 0, count: promptLength - $0.count) + [Float](repeating: 1, count: $0.count) }
         var generated = [[Int]](repeating: [], count: batch)
-        var finished = [Bool](repeating: false, count: batch)
         var samplers = (0..<batch).map { row in
             if let rowSampling { return TokenSampler(options: rowSampling[row]) }
             var sampling = options.sampling
             sampling.seed &+= UInt64(row)
             return TokenSampler(options: sampling)
         }
-        let cache = options.useCache ? model.makeCache(batch: batch, capacity: promptLength + options.maxNewTokens) : nil
+        var cache = options.useCache ? model.makeCache(batch: batch, capacity: promptLength + options.maxNewTokens) : nil
+        // The rows still generating, in batch order; the cache holds these rows (and, until it is next compacted,
+        // some finished ones: `cached`).
+        var (active, cached) = (Array(0..<batch), Array(0..<batch))
 
         try withNoGrad {
-            var pending = sequences.flatMap { $0 }  // tokens not yet run through the model
+            var pending = sequences.flatMap { $0 }  // tokens not yet run through the model, for the `cached` rows
             var stepLength = promptLength
             for _ in 0..<options.maxNewTokens {
-                let total = sequences[0].count
+                let total = sequences[cached[0]].count
                 let start = total - stepLength
-                let positions = (0..<batch).flatMap { row in
+                let positions = cached.flatMap { row in
                     let padding = promptLength - prompts[row].count
                     return (start..<total).map { max(0, $0 - padding) }
                 }
-                let context = AttentionContext(positions: positions, keyMask: keyMask.flatMap { $0 }, cache: cache)
-                let hidden = try model.hiddenStates(pending, batch: batch, length: stepLength, context: context)
+                let context = AttentionContext(positions: positions, keyMask: cached.flatMap { keyMask[$0] }, cache: cache)
+                let hidden = try model.hiddenStates(pending, batch: cached.count, length: stepLength, context: context)
                 let logits = try model.languageModelHead(try hidden.slice(axis: 1, (stepLength - 1)..<stepLength))
                 let vocabulary = model.vocabularySize
+                let live = Set(active)
                 let next = logits.withUnsafeBufferPointer { rows in
-                    (0..<batch).map { row in
-                        finished[row] ? options.padTokenID : samplers[row].sample(rows.baseAddress! + row * vocabulary, count: vocabulary)
+                    cached.enumerated().map { slot, row in
+                        live.contains(row) ? samplers[row].sample(rows.baseAddress! + slot * vocabulary, count: vocabulary) : options.padTokenID
                     }
                 }
-                for row in 0..<batch where !finished[row] {
-                    generated[row].append(next[row])
-                    if options.stopTokenIDs.contains(next[row]) || !onToken(row, next[row]) { finished[row] = true }
-                }
-                for row in 0..<batch {
-                    sequences[row].append(next[row])
+                for (slot, row) in cached.enumerated() {
+                    if live.contains(row) { generated[row].append(next[slot]) }
+                    sequences[row].append(next[slot])
                     keyMask[row].append(1)
                 }
-                if finished.allSatisfy({ $0 }) { break }
+                active = active.filter { row in
+                    let token = generated[row].last!
+                    return !options.stopTokenIDs.contains(token) && onToken(row, token)
+                }
+                if active.isEmpty { break }
+                // Once a quarter of the cached rows has finished, the cache keeps only the live ones: a few copies
+                // in all, and later steps stop computing rows nobody reads.
+                if let current = cache, active.count * 4 <= cached.count * 3 {
+                    cache = current.keepingRows(active.map { cached.firstIndex(of: $0)! })
+                    cached = active
+                }
                 if cache != nil {
-                    pending = next
+                    pending = cached.map { sequences[$0].last! }
                     stepLength = 1
                 } else {
-                    pending = sequences.flatMap { $0 }
-                    stepLength = sequences[0].count
+                    cached = active
+                    pending = cached.flatMap { sequences[$0] }
+                    stepLength = sequences[cached[0]].count
                 }
             }
         }

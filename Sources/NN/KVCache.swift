@@ -49,6 +49,24 @@ public final class KVCache {
         }
     }
 
+    /// A cache holding only `rows` (indices into this batch), with what they stored: generation drops finished rows
+    /// so later steps compute only the live ones.
+    public func keepingRows(_ rows: [Int]) -> KVCache {
+        let kept = KVCache(layers: keys.count, batch: rows.count, capacity: capacity, kvWidth: keys[0].shape[2])
+        let span = length * keys[0].shape[2], rowStride = capacity * keys[0].shape[2]
+        let copy = { (from: UnsafeBufferPointer<Float>, to: UnsafeMutableBufferPointer<Float>) in
+            for (slot, row) in rows.enumerated() {
+                (to.baseAddress! + slot * rowStride).update(from: from.baseAddress! + row * rowStride, count: span)
+            }
+        }
+        for layer in keys.indices {
+            keys[layer].withUnsafeBufferPointer { from in kept.keys[layer].withUnsafeMutableBufferPointer { copy(from, $0) } }
+            values[layer].withUnsafeBufferPointer { from in kept.values[layer].withUnsafeMutableBufferPointer { copy(from, $0) } }
+        }
+        kept.length = length
+        return kept
+    }
+
     /// Marks `count` more positions as stored, after every layer has stored them.
     public func advance(by count: Int) { length += count }
 

@@ -43,6 +43,36 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(cut, Array(free.prefix(2)))
     }
 
+    /// Rows that finish leave the batch (the cache keeps only the live rows once a quarter has finished): every row,
+    /// sampled or greedy, cached or not, still gets exactly what it gets alone, and callbacks name the original rows.
+    func testFinishedRowsLeaveTheBatchWithoutChangingTheOthers() throws {
+        for json in [TinyModels.gpt2JSON, TinyModels.llamaJSON] {
+            let generator = TextGenerator(model: try TinyModels.make(json, seed: 2))
+            let prompts = [[5, 6, 7], [1, 2, 3, 4], [9], [11, 12], [13, 4, 8], [2]]
+            let free = try generator.generate(prompts, options: .init(maxNewTokens: 12, sampling: .greedy, padTokenID: 0))
+            // Stop tokens that end rows at different steps: row 0 after 2 tokens, row 2 after 5 (if they are not met earlier).
+            let stops: Set<Int> = [free[0][1], free[2][4]]
+            for (sampling, useCache) in [(SamplingOptions.greedy, true), (.greedy, false), (SamplingOptions(temperature: 1, seed: 3), true)] {
+                let options = TextGenerator.Options(maxNewTokens: 12, sampling: sampling, stopTokenIDs: stops, padTokenID: 0, useCache: useCache)
+                var calls: [Int: [Int]] = [:]
+                let batched = try generator.generate(prompts, options: options) { row, token in
+                    calls[row, default: []].append(token)
+                    return true
+                }
+                let alone = try prompts.indices.map { row in
+                    var single = options
+                    single.sampling.seed &+= UInt64(row)  // the batch advances each row's seed by its index
+                    return try generator.generate([prompts[row]], options: single)[0]
+                }
+                XCTAssertEqual(batched, alone, "\(sampling), cache \(useCache)")
+                XCTAssertTrue(batched.contains { $0.count < 12 } && batched.contains { $0.count == 12 }, "\(batched)")
+                for (row, tokens) in batched.enumerated() where !tokens.isEmpty {
+                    XCTAssertEqual(calls[row].map { Array($0) } ?? [], stops.contains(tokens.last!) ? Array(tokens.dropLast()) : tokens)
+                }
+            }
+        }
+    }
+
     func testSamplingIsSeededAndRespectsTopK() throws {
         let model = try TinyModels.make(TinyModels.llamaJSON)
         let generator = TextGenerator(model: model)
