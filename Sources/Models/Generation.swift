@@ -17,6 +17,9 @@ public struct TextGenerator {
         public var padTokenID = 0
         /// Off only to measure what the cache saves: every step then recomputes the whole sequence.
         public var useCache = true
+        /// Finished rows leave the batch (the cache keeps the live ones). Off when something outside the model is
+        /// laid out by batch row for the whole call, such as per-row adapter weights (`LoRAAdapters.withRowWeights`).
+        public var dropsFinishedRows = true
 
         public init(maxNewTokens: Int = 64, sampling: SamplingOptions = SamplingOptions(), stopTokenIDs: Set<Int> = [],
                     padTokenID: Int = 0, useCache: Bool = true) {
@@ -103,7 +106,7 @@ public struct TextGenerator {
                 if active.isEmpty { break }
                 // Once a quarter of the cached rows has finished, the cache keeps only the live ones: a few copies
                 // in all, and later steps stop computing rows nobody reads.
-                if let current = cache, active.count * 4 <= cached.count * 3 {
+                if options.dropsFinishedRows, let current = cache, active.count * 4 <= cached.count * 3 {
                     cache = current.keepingRows(active.map { cached.firstIndex(of: $0)! })
                     cached = active
                 }
@@ -111,7 +114,7 @@ public struct TextGenerator {
                     pending = cached.map { sequences[$0].last! }
                     stepLength = 1
                 } else {
-                    cached = active
+                    if options.dropsFinishedRows { cached = active }
                     pending = cached.flatMap { sequences[$0] }
                     stepLength = sequences[cached[0]].count
                 }

@@ -114,7 +114,8 @@ final class ReplyEngine: @unchecked Sendable {
         let stops = tokenizer.eosTokenIDs
         var decoders = prompts.map { _ in StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true) }
         var counts = [Int](repeating: 0, count: prompts.count)
-        let options = TextGenerator.Options(maxNewTokens: limits.max()!, stopTokenIDs: stops, padTokenID: tokenizer.paddingID)
+        var options = TextGenerator.Options(maxNewTokens: limits.max()!, stopTokenIDs: stops, padTokenID: tokenizer.paddingID)
+        options.dropsFinishedRows = false  // the users' adapter weights are laid out by batch row
         let generate = {
             try TextGenerator(model: self.model).generate(prompts, options: options, rowSampling: samplings) { row, token in
                 counts[row] += 1

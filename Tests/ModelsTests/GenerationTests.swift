@@ -52,8 +52,10 @@ final class GenerationTests: XCTestCase {
             let free = try generator.generate(prompts, options: .init(maxNewTokens: 12, sampling: .greedy, padTokenID: 0))
             // Stop tokens that end rows at different steps: row 0 after 2 tokens, row 2 after 5 (if they are not met earlier).
             let stops: Set<Int> = [free[0][1], free[2][4]]
-            for (sampling, useCache) in [(SamplingOptions.greedy, true), (.greedy, false), (SamplingOptions(temperature: 1, seed: 3), true)] {
-                let options = TextGenerator.Options(maxNewTokens: 12, sampling: sampling, stopTokenIDs: stops, padTokenID: 0, useCache: useCache)
+            for (sampling, useCache, drops) in [(SamplingOptions.greedy, true, true), (.greedy, false, true), (SamplingOptions(temperature: 1, seed: 3), true, true),
+                                                (SamplingOptions(temperature: 1, seed: 3), true, false)] {
+                var options = TextGenerator.Options(maxNewTokens: 12, sampling: sampling, stopTokenIDs: stops, padTokenID: 0, useCache: useCache)
+                options.dropsFinishedRows = drops
                 var calls: [Int: [Int]] = [:]
                 let batched = try generator.generate(prompts, options: options) { row, token in
                     calls[row, default: []].append(token)
@@ -64,7 +66,7 @@ final class GenerationTests: XCTestCase {
                     single.sampling.seed &+= UInt64(row)  // the batch advances each row's seed by its index
                     return try generator.generate([prompts[row]], options: single)[0]
                 }
-                XCTAssertEqual(batched, alone, "\(sampling), cache \(useCache)")
+                XCTAssertEqual(batched, alone, "\(sampling), cache \(useCache), dropping finished rows \(drops)")
                 XCTAssertTrue(batched.contains { $0.count < 12 } && batched.contains { $0.count == 12 }, "\(batched)")
                 for (row, tokens) in batched.enumerated() where !tokens.isEmpty {
                     XCTAssertEqual(calls[row].map { Array($0) } ?? [], stops.contains(tokens.last!) ? Array(tokens.dropLast()) : tokens)
