@@ -62,8 +62,8 @@ public struct RolloutBatch: Sendable {
             (mask[last], positions[last]) = (0, 0)
         }
         let width = length - 1
-        let keep = { (values: [Int]) in (0..<self.size).flatMap { values[($0 * self.length)..<($0 * self.length + width)] } }
-        let keptMask = (0..<size).flatMap { mask[($0 * length)..<($0 * length + width)] }
+        func keep<T>(_ values: [T]) -> [T] { (0..<size).flatMap { values[($0 * length)..<($0 * length + width)] } }
+        let keptMask = keep(mask)
         return (keep(ids), width, AttentionContext(positions: keep(positions), keyMask: keptMask.contains(0) ? keptMask : nil))
     }
 

@@ -172,8 +172,8 @@ final class PPOTrainerTests: XCTestCase {
 
         let queries = (0..<4).map { [($0 * 37) % 600 + 2, 300] }
         let probe = RolloutBatch(queries: queries, responses: queries.map { _ in [7, 8, 9] }, padID: 699)
-        let fromStates = try withNoGrad { try critic.responseValues(policyStates: try policy.responseHiddenStates(probe), probe) }
-        XCTAssertEqual(try XCTUnwrap(fromStates).scalars, try withNoGrad { try critic.responseValues(probe) }.scalars,
+        let fromStates = try withNoGrad { try critic.responseValues(probe, policyStates: try policy.responseHiddenStates(probe)) }
+        XCTAssertEqual(fromStates.scalars, try withNoGrad { try critic.responseValues(probe) }.scalars,
                        "the policy's forward pass serves the head as its own would")
         try critic.responseValues(probe).sum().backward()
         XCTAssertNotNil(critic.head.weight.grad)

@@ -113,7 +113,7 @@ public struct BBQItem: Sendable {
     var chanceAccuracy: Double { Double(targets.count) / Double(choices.count) }
 
     func result(_ scores: [Double]) -> BBQReport.Item {
-        let answer = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+        let answer = firstArgmax(scores)
         return BBQReport.Item(category: category, exampleId: exampleId, disambiguated: disambiguated, answer: choices[answer],
                               correct: targets.contains(answer), biased: biasedChoices.contains(answer),
                               nonUnknown: !Self.unknownResponses.contains(choices[answer]), logLikelihoods: scores)

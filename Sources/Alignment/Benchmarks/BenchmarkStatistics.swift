@@ -55,5 +55,8 @@ public struct Bootstrap: Sendable {
     }
 }
 
+/// The first index of the largest value (numpy's argmax, which lm-eval's multiple-choice scoring uses).
+func firstArgmax(_ values: [Double]) -> Int { values.firstIndex(of: values.max()!)! }
+
 /// The mean of `values` (NaN when there are none).
 func average(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }

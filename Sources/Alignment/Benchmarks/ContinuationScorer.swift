@@ -21,7 +21,7 @@ public struct ContinuationScorer {
     public init(directory: URL, batchSize: Int) throws {
         model = try ModelDirectory.loadLanguageModel(directory)
         tokenizer = try Tokenizer(directory: directory)
-        maxLength = model is any CausalLanguageModel ? try ModelConfig.load(directory: directory).contextLength : nil
+        maxLength = (model as? any CausalLanguageModel)?.config.contextLength
         self.batchSize = batchSize
     }
 

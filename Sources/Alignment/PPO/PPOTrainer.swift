@@ -67,7 +67,7 @@ public final class PPOTrainer {
             let states = try policy.responseHiddenStates(rollout)
             return (try policy.responseLogProbabilities(states: states, rollout, temperature: config.temperature),
                     try reference.responseLogProbabilities(rollout, temperature: config.temperature),
-                    try critic.responseValues(policyStates: states, rollout) ?? critic.responseValues(rollout))
+                    try critic.responseValues(rollout, policyStates: states))
         }
         let scores = try scorer.scores(queries: queries, responses: responses)
         let containsEOS = responses.map { $0.contains { stopTokenIDs.contains($0) } }
@@ -112,7 +112,7 @@ public final class PPOTrainer {
         let states = try policy.responseHiddenStates(mini)
         let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(states: states, mini, temperature: config.temperature)
         return try PPOMath.loss(
-            newLogprobs: newLogprobs, newValues: try critic.responseValues(policyStates: states, mini) ?? critic.responseValues(mini), logits: logits,
+            newLogprobs: newLogprobs, newValues: try critic.responseValues(mini, policyStates: states), logits: logits,
             oldLogprobs: try pick(rewards.logprobs), oldValues: try pick(advantages.values),
             advantages: try pick(advantages.advantages), returns: try pick(advantages.returns),
             padding: try ResponsePadding(lengths: rows.map { rewards.padding.lengths[$0] },
