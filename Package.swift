@@ -9,6 +9,9 @@ let development = ProcessInfo.processInfo.environment["RLHFKIT_DEVELOPMENT"] != 
 let tensorFlags: [SwiftSetting] = development
     ? [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)), .unsafeFlags(["-O"], .when(configuration: .debug))]
     : []
+// Debug builds of the C kernels are -O0, where they would be slower than BLAS and turn themselves off: development
+// builds optimise them so the debug test suite runs them too.
+let kernelFlags: [CSetting] = development ? [.unsafeFlags(["-O2"])] : []
 
 let package = Package(
     name: "RLHFKit",
@@ -29,9 +32,12 @@ let package = Package(
             name: "CBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Matrix products with a few rows (batched decoding) that stream [out, in] weights instead of packing them (x86-64).
+        .target(name: "CKernels", cSettings: kernelFlags),
         .target(
             name: "Tensor",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                           .target(name: "CKernels", condition: .when(platforms: [.linux]))],
             swiftSettings: tensorFlags,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),

@@ -2,6 +2,7 @@
 import Accelerate
 #else
 import CBLAS
+import CKernels
 #endif
 
 /// The one door to BLAS: every matrix product in the engine is a row-major `sgemm`.
@@ -25,6 +26,17 @@ public enum BLAS {
                                 alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
         let parts = split && splitsAcrossCores ? min(Parallel.coreCount, (m * n * k) / minimumWorkPerPart) : 1
+        #if !canImport(Accelerate) && arch(x86_64)
+        if !transposeA && transposeB && m <= smallProductRows && smallProductsAvailable {
+            // A few rows (batched decoding) times a weight stored [out, in]: stream the weights once instead of packing
+            // them as sgemm does. (Weights stored [in, out] are read a row apart per output panel, which only sgemm's
+            // packing makes fast.)
+            Parallel.forChunks(n, grain: max(16, (n / max(parts, 1) + 15) / 16 * 16)) { cols in
+                rlhf_small_gemm_nt(m, cols.count, k, alpha, a, lda, b + cols.lowerBound * ldb, ldb, beta, c + cols.lowerBound, ldc)
+            }
+            return
+        }
+        #endif
         if parts <= 1 {
             serial(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         } else if m >= n {
@@ -79,6 +91,12 @@ public enum BLAS {
 
     /// Below this many multiply-adds per part, splitting costs more than it saves.
     private static let minimumWorkPerPart = 1 << 20
+
+    #if !canImport(Accelerate) && arch(x86_64)
+    /// Up to this many rows of A, products skip sgemm's packing (`rlhf_small_gemm_nt`).
+    static let smallProductRows = 32
+    private static let smallProductsAvailable = rlhf_small_gemm_available()
+    #endif
 
     #if canImport(Accelerate)
     private static let splitsAcrossCores = false  // Accelerate threads internally

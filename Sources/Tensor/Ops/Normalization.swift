@@ -6,9 +6,9 @@ extension Tensor {
     public func layerNorm(weight: Tensor, bias: Tensor?, eps: Float = 1e-5) throws -> Tensor {
         let (rows, n) = try normRows(weight: weight, bias: bias, op: "layerNorm")
         let out = Tensor(uninitializedShape: shape)
-        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
-        mean.withUnsafeMutableBufferPointer { meanBuffer in
-            rstd.withUnsafeMutableBufferPointer { rstdBuffer in
+        var meanRows = [Float](repeating: 0, count: rows), rstdRows = [Float](repeating: 0, count: rows)
+        meanRows.withUnsafeMutableBufferPointer { meanBuffer in
+            rstdRows.withUnsafeMutableBufferPointer { rstdBuffer in
                 let (x, y, w, b, mu, rs) = (data, out.data, weight.data, bias?.data, meanBuffer.baseAddress!, rstdBuffer.baseAddress!)
                 withExtendedLifetime((self, weight, bias)) {
                     Parallel.forRows(rows, rowCost: n * 3) { r in
@@ -32,11 +32,11 @@ extension Tensor {
         }
         let (cx, cw) = (detached(), weight.detached())
         let (needX, needW, needB) = (requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
+        // Constants for the backward: captured `var`s would be boxed and checked for exclusive access per element.
+        let (mean, rstd) = (meanRows, rstdRows)
         return Autograd.record(out, inputs: [node, weight.node, bias?.node]) { g in
-            let normalized = { (r: Int, i: Int) in (cx.data[r * n + i] - mean[r]) * rstd[r] }
-            let gx: Tensor? = needX ? Normalization.inputGradient(g, weight: cw, rows: rows, n: n, centered: true,
-                                                                   rstd: rstd, normalized: normalized) : nil
-            let gw: Tensor? = needW ? Normalization.columnSums(rows: rows, n: n) { r, i in g.data[r * n + i] * normalized(r, i) } : nil
+            let gx: Tensor? = needX ? Normalization.inputGradient(g, x: cx, weight: cw, rows: rows, n: n, mean: mean, rstd: rstd) : nil
+            let gw: Tensor? = needW ? Normalization.weightGradient(g, x: cx, rows: rows, n: n, mean: mean, rstd: rstd) : nil
             let gb: Tensor? = needB ? Kernels.columnSums(g.data, rows: rows, columns: n) : nil
             return [gx, gw, gb]
         }
@@ -46,8 +46,8 @@ extension Tensor {
     public func rmsNorm(weight: Tensor, eps: Float = 1e-6) throws -> Tensor {
         let (rows, n) = try normRows(weight: weight, bias: nil, op: "rmsNorm")
         let out = Tensor(uninitializedShape: shape)
-        var rstd = [Float](repeating: 0, count: rows)
-        rstd.withUnsafeMutableBufferPointer { rstdBuffer in
+        var rstdRows = [Float](repeating: 0, count: rows)
+        rstdRows.withUnsafeMutableBufferPointer { rstdBuffer in
             let (x, y, w, rs) = (data, out.data, weight.data, rstdBuffer.baseAddress!)
             withExtendedLifetime((self, weight)) {
                 Parallel.forRows(rows, rowCost: n * 2) { r in
@@ -62,11 +62,10 @@ extension Tensor {
         }
         let (cx, cw) = (detached(), weight.detached())
         let (needX, needW) = (requiresGrad, weight.requiresGrad)
+        let rstd = rstdRows
         return Autograd.record(out, inputs: [node, weight.node]) { g in
-            let normalized = { (r: Int, i: Int) in cx.data[r * n + i] * rstd[r] }
-            let gx: Tensor? = needX ? Normalization.inputGradient(g, weight: cw, rows: rows, n: n, centered: false,
-                                                                   rstd: rstd, normalized: normalized) : nil
-            let gw: Tensor? = needW ? Normalization.columnSums(rows: rows, n: n) { r, i in g.data[r * n + i] * normalized(r, i) } : nil
+            let gx: Tensor? = needX ? Normalization.inputGradient(g, x: cx, weight: cw, rows: rows, n: n, mean: nil, rstd: rstd) : nil
+            let gw: Tensor? = needW ? Normalization.weightGradient(g, x: cx, rows: rows, n: n, mean: nil, rstd: rstd) : nil
             return [gx, gw]
         }
     }
@@ -80,34 +79,41 @@ extension Tensor {
     }
 }
 
+/// The backward of both norms, over x̂ = (x − mean) · rstd (mean nil: RMSNorm, uncentred).
 enum Normalization {
     /// dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)) with ĝ = g · weight; the mean(ĝ) term only when centred.
-    static func inputGradient(_ g: Tensor, weight: Tensor, rows: Int, n: Int, centered: Bool, rstd: [Float],
-                              normalized: (Int, Int) -> Float) -> Tensor {
+    static func inputGradient(_ g: Tensor, x: Tensor, weight: Tensor, rows: Int, n: Int, mean: [Float]?, rstd: [Float]) -> Tensor {
         let dx = Tensor(uninitializedShape: g.shape)
-        let (gp, w, d) = (g.data, weight.data, dx.data)
-        Parallel.forRows(rows, rowCost: n * 4) { r in
-            var meanG: Float = 0, meanGX: Float = 0
-            for i in 0..<n {
-                let gi = gp[r * n + i] * w[i]
-                meanG += gi
-                meanGX += gi * normalized(r, i)
-            }
-            meanG = centered ? meanG / Float(n) : 0
-            meanGX /= Float(n)
-            for i in 0..<n {
-                d[r * n + i] = rstd[r] * (gp[r * n + i] * w[i] - meanG - normalized(r, i) * meanGX)
+        let (gp, xp, w, d) = (g.data, x.data, weight.data, dx.data)
+        withExtendedLifetime((g, x, weight)) {
+            Parallel.forRows(rows, rowCost: n * 4) { r in
+                let (m, s) = (mean?[r] ?? 0, rstd[r])
+                let (gr, xr, dr) = (gp + r * n, xp + r * n, d + r * n)
+                var meanG: Float = 0, meanGX: Float = 0
+                for i in 0..<n {
+                    let gi = gr[i] * w[i]
+                    meanG += gi
+                    meanGX += gi * ((xr[i] - m) * s)
+                }
+                meanG = mean == nil ? 0 : meanG / Float(n)
+                meanGX /= Float(n)
+                for i in 0..<n { dr[i] = s * (gr[i] * w[i] - meanG - ((xr[i] - m) * s) * meanGX) }
             }
         }
         return dx
     }
 
-    /// Σ_rows f(row, column) for every column, columns split across cores.
-    static func columnSums(rows: Int, n: Int, _ f: (Int, Int) -> Float) -> Tensor {
+    /// dweight = Σ_rows g · x̂, columns split across cores.
+    static func weightGradient(_ g: Tensor, x: Tensor, rows: Int, n: Int, mean: [Float]?, rstd: [Float]) -> Tensor {
         let out = Tensor.zeros([n])
-        let o = out.data
-        Parallel.forChunks(n, grain: max(8, Parallel.minimumWork / max(rows, 1))) { cols in
-            for r in 0..<rows { for i in cols { o[i] += f(r, i) } }
+        let (o, gp, xp) = (out.data, g.data, x.data)
+        withExtendedLifetime((g, x)) {
+            Parallel.forChunks(n, grain: max(8, Parallel.minimumWork / max(rows, 1))) { cols in
+                for r in 0..<rows {
+                    let (m, s) = (mean?[r] ?? 0, rstd[r])
+                    for i in cols { o[i] += gp[r * n + i] * ((xp[r * n + i] - m) * s) }
+                }
+            }
         }
         return out
     }

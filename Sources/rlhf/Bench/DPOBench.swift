@@ -20,7 +20,7 @@ struct DPOBench: ParsableCommand {
     @OptionGroup var options: PeerBenchOptions
 
     func run() throws {
-        let shape = TrainPreset.peer.shape
+        let shape = TrainPreset.peerShape
         let pairs = PeerPairs.pairs(steps: options.steps).map { TokenizedPreference(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected) }
         let config = PeerPairs.config(steps: options.steps)
         let models = PolicyModels(directory: URL(fileURLWithPath: "random"), policy: try GPT2.random(shape), adapters: nil)

@@ -32,7 +32,7 @@ struct GRPOBench: ParsableCommand {
     func run() throws {
         let progress = ProgressLine(enabled: !json)
         let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: self.tokenizer))
-        var shape = TrainPreset.peer.shape
+        var shape = TrainPreset.peerShape
         shape.vocabSize = tokenizer.vocabularySize
         var config = GRPOConfig()
         (config.batchSize, config.numGenerations, config.maxCompletionLength, config.beta) = (8, 4, 64, 0.04)

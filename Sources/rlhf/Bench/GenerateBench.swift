@@ -1,3 +1,4 @@
+import Alignment
 import ArgumentParser
 import Foundation
 import Models
@@ -8,16 +9,33 @@ struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generation tokens/s with and without the KV cache, and batched vs one-by-one prompts.",
-        discussion: "Greedy decoding of random prompt tokens, never stopping early, so every run makes the same number of tokens.")
+        discussion: """
+            Greedy decoding of random prompt tokens, never stopping early, so every run makes the same number of tokens. \
+            With --batch-size, only batched decoding is measured: that many prompts of --prompt-length tokens, \
+            --new-tokens each, one warm-up call, then the median of --rounds calls (the workload bench/peer_generate.py \
+            runs on transformers' generate).
+            """)
 
     @Option(help: ArgumentHelp("Model directory or Hub id to measure (default: a randomly initialised --preset model).", valueName: "dir|id"))
     var model: String?
 
-    @Option(help: "Random model shape when no --model: small (6 layers, width 512, vocab 8000) or gpt2-small.")
+    @Option(help: """
+        Random model shape when no --model: small (6 layers, width 512, vocab 8000), gpt2-small, peer (GPT-2 4 × 256, \
+        vocab 8000, 512 positions) or qwen2-0.5b (Qwen2-0.5B's layout).
+        """)
     var preset: GenerationPreset = .small
 
-    @Option(help: "New tokens for the cache comparison.")
+    @Option(help: "New tokens for the cache comparison (and per row with --batch-size).")
     var newTokens = 256
+
+    @Option(help: "Measure batched decoding alone: this many rows.")
+    var batchSize: Int?
+
+    @Option(help: "Prompt tokens per row with --batch-size.")
+    var promptLength = 32
+
+    @Option(help: "Timed calls with --batch-size (the median is reported).")
+    var rounds = 3
 
     @Option(help: "Prompts for the batching comparison.")
     var prompts = 16
@@ -35,11 +53,23 @@ struct GenerateBench: ParsableCommand {
         if let argument = self.model {
             model = try ModelDirectory.load(ModelDirectory.locate(argument))
         } else {
-            model = try GPT2.random(preset.shape)
+            model = try preset.randomModel()
         }
         let generator = TextGenerator(model: model)
         var random = SeededGenerator(seed: 2)
-        let randomPrompt = { (length: Int) in (0..<length).map { _ in Int.random(in: 0..<model.vocabularySize, using: &random) } }
+        let randomPrompt = { (length: Int) in (0..<length).map { _ in Int.random(in: 0..<min(model.vocabularySize, 8000), using: &random) } }
+        if let batchSize {
+            let prompts = (0..<batchSize).map { _ in randomPrompt(promptLength) }
+            progress.say("warm-up …")
+            _ = try generator.generate(prompts, options: .init(maxNewTokens: 8, sampling: .greedy))
+            var rates: [Double] = []
+            for round in 0..<rounds {
+                progress.say("\(batchSize) rows × \(newTokens) tokens, call \(round + 1)/\(rounds) …")
+                rates.append(try tokensPerSecondBatched(generator, prompts))
+            }
+            progress.clear()
+            return try reportBatched(rates, parameters: model.parameterCount)
+        }
 
         func tokensPerSecond(_ prompts: [[Int]], newTokens: Int, useCache: Bool) throws -> Double {
             let options = TextGenerator.Options(maxNewTokens: newTokens, sampling: .greedy, useCache: useCache)
@@ -80,16 +110,43 @@ struct GenerateBench: ParsableCommand {
                          batchNewTokens, batched, sequential, batched / sequential))
         }
     }
+
+    private func tokensPerSecondBatched(_ generator: TextGenerator, _ prompts: [[Int]]) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let produced = try generator.generate(prompts, options: .init(maxNewTokens: newTokens, sampling: .greedy)).reduce(0) { $0 + $1.count }
+        return Double(produced) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    private func reportBatched(_ rates: [Double], parameters: Int) throws {
+        let median = rates.sorted()[rates.count / 2]
+        let peakMB = Double(PeakMemory.bytes) / 1_048_576
+        if json {
+            struct Output: Encodable {
+                let model: String, parameters: Int, batchSize: Int, promptLength: Int, newTokens: Int
+                let tokensPerSecond: Double, tokensPerSecondAll: [Double], peakRssMb: Double, threads: Int
+            }
+            try printJSON(Output(model: model ?? preset.rawValue, parameters: parameters, batchSize: batchSize ?? 1,
+                                 promptLength: promptLength, newTokens: newTokens, tokensPerSecond: median,
+                                 tokensPerSecondAll: rates, peakRssMb: peakMB, threads: Parallel.coreCount))
+        } else {
+            print(String(format: "%d rows × %d new tokens: %.1f tokens/s (median of %d), peak RSS %.0f MB", batchSize ?? 1,
+                         newTokens, median, rates.count, peakMB))
+        }
+    }
 }
 
 enum GenerationPreset: String, ExpressibleByArgument {
     case small
     case gpt2Small = "gpt2-small"
+    case peer
+    case qwen2HalfB = "qwen2-0.5b"
 
-    var shape: GPT2Config {
+    func randomModel() throws -> any CausalLanguageModel {
         switch self {
-        case .small: return GPT2Config(layers: 6, heads: 8, width: 512, positions: 1024, vocabularySize: 8000)
-        case .gpt2Small: return .gpt2Small(positions: 1024)
+        case .small: return try GPT2.random(GPT2Config(layers: 6, heads: 8, width: 512, positions: 1024, vocabularySize: 8000))
+        case .gpt2Small: return try GPT2.random(.gpt2Small(positions: 1024))
+        case .peer: return try GPT2.random(GPT2Config(layers: 4, heads: 4, width: 256, positions: 512, vocabularySize: 8000))
+        case .qwen2HalfB: return try randomQwen2HalfB()
         }
     }
 }

@@ -44,7 +44,7 @@ enum PeerPairs {
     /// Enough pairs for `steps` timed steps and 2 warm-up steps.
     static func pairs(steps: Int) -> [(prompt: [Int], chosen: [Int], rejected: [Int])] {
         var random = SeededGenerator(seed: 1)
-        let vocabulary = TrainPreset.peer.shape.vocabSize
+        let vocabulary = TrainPreset.peerShape.vocabSize
         let tokens = { (count: Int) in (0..<count).map { _ in Int.random(in: 1..<vocabulary, using: &random) } }
         return (0..<(pairsPerStep * (steps + 2))).map { _ in (tokens(promptLength), tokens(completionLength) + [0], tokens(completionLength) + [0]) }
     }

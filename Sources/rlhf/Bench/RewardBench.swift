@@ -20,7 +20,7 @@ struct RewardBench: ParsableCommand {
     @OptionGroup var options: PeerBenchOptions
 
     func run() throws {
-        let shape = TrainPreset.peer.shape
+        let shape = TrainPreset.peerShape
         let groups = PeerPairs.pairs(steps: options.steps).map { pair in
             let (chosen, rejected) = (pair.prompt + pair.chosen, pair.prompt + pair.rejected)
             return RewardGroup(sequences: [TokenizedExample(ids: chosen, labels: chosen), TokenizedExample(ids: rejected, labels: rejected)],

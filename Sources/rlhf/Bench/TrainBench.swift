@@ -13,11 +13,12 @@ struct TrainBench: ParsableCommand {
         discussion: """
             Random tokens, every position trained on, batches of full sequences. Presets: peer = the workload of \
             ../shared/peers (GPT-2, 4 layers × 256, vocab 8000, batch 8 × 128) that bench/torch_train.py also runs; \
-            gpt2-small = 12 layers × 768, vocab 50257, batch 4 × 256. MFU = 6 × parameters × tokens/s ÷ sgemm peak \
+            gpt2-small = 12 layers × 768, vocab 50257, batch 4 × 256; qwen2-0.5b = Qwen2-0.5B's layout, batch 4 × 128 \
+            (bench/peer_qwen2_sft.py runs it on TRL). MFU = 6 × parameters × tokens/s ÷ sgemm peak \
             (with --lora-rank the frozen weights still do forward and input-gradient work, but MFU counts all parameters).
             """)
 
-    @Option(help: "Workload: peer or gpt2-small.")
+    @Option(help: "Workload: peer, gpt2-small or qwen2-0.5b.")
     var preset: TrainPreset = .peer
 
     @Option(help: "Timed optimizer steps (after 2 warm-up steps).")
@@ -32,11 +33,10 @@ struct TrainBench: ParsableCommand {
         let progress = ProgressLine(enabled: !json)
         progress.say("sgemm 1024³ …")
         let gflopsBefore = SgemmBenchmark.gflops(size: 1024)
-        let shape = preset.shape
-        let model = try GPT2.random(shape)
+        let model = try preset.randomModel()
         var random = SeededGenerator(seed: 1)
         let examples = (0..<(preset.batchSize * 4)).map { _ in
-            let ids = (0..<preset.sequenceLength).map { _ in Int.random(in: 0..<shape.vocabSize, using: &random) }
+            let ids = (0..<preset.sequenceLength).map { _ in Int.random(in: 0..<model.vocabularySize, using: &random) }
             return TokenizedExample(ids: ids, labels: ids)
         }
         var config = TrainingConfig(learningRate: 1e-4)
@@ -73,15 +73,20 @@ struct TrainBench: ParsableCommand {
 enum TrainPreset: String, ExpressibleByArgument {
     case peer
     case gpt2Small = "gpt2-small"
+    case qwen2HalfB = "qwen2-0.5b"
 
-    var shape: GPT2Config {
+    /// The model of every peer workload in ../shared/peers/bench.
+    static let peerShape = GPT2Config(layers: 4, heads: 4, width: 256, positions: 256, vocabularySize: 8000)
+
+    func randomModel() throws -> any CausalLanguageModel {
         switch self {
-        case .peer: return GPT2Config(layers: 4, heads: 4, width: 256, positions: 256, vocabularySize: 8000)
-        case .gpt2Small: return .gpt2Small(positions: 256)
+        case .peer: return try GPT2.random(Self.peerShape)
+        case .gpt2Small: return try GPT2.random(.gpt2Small(positions: 256))
+        case .qwen2HalfB: return try randomQwen2HalfB()
         }
     }
     var batchSize: Int { self == .peer ? 8 : 4 }
-    var sequenceLength: Int { self == .peer ? 128 : 256 }
+    var sequenceLength: Int { self == .gpt2Small ? 256 : 128 }
 }
 
 /// Tokens per second of each of `steps` timed steps, after 2 warm-up steps.
