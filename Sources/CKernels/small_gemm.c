@@ -50,12 +50,4 @@ void rlhf_small_gemm_nt(long m, long n, long k, float alpha, const float *a, lon
     }
 }
 
-bool rlhf_small_gemm_available(void) {
-#if defined(__OPTIMIZE__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;  // unoptimised, these loops are slower than BLAS
-#endif
-}
 #endif

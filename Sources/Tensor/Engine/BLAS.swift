@@ -27,7 +27,7 @@ public enum BLAS {
         }
         let parts = split && splitsAcrossCores ? min(Parallel.coreCount, (m * n * k) / minimumWorkPerPart) : 1
         #if !canImport(Accelerate) && arch(x86_64)
-        if !transposeA && transposeB && m <= smallProductRows && smallProductsAvailable {
+        if !transposeA && transposeB && m <= smallProductRows && NativeKernels.available {
             // A few rows (batched decoding) times a weight stored [out, in]: stream the weights once instead of packing
             // them as sgemm does. (Weights stored [in, out] are read a row apart per output panel, which only sgemm's
             // packing makes fast.)
@@ -95,7 +95,6 @@ public enum BLAS {
     #if !canImport(Accelerate) && arch(x86_64)
     /// Up to this many rows of A, products skip sgemm's packing (`rlhf_small_gemm_nt`).
     static let smallProductRows = 32
-    private static let smallProductsAvailable = rlhf_small_gemm_available()
     #endif
 
     #if canImport(Accelerate)

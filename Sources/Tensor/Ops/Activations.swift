@@ -67,9 +67,9 @@ extension Tensor {
         let x = detached()
         switch approximation {
         case .tanh:
-            let y = Kernels.map(self) { x in 0.5 * x * (1 + VectorMath.tanh(Self.geluInner(x))) }
+            let y = NativeKernels.geluTanh(self) ?? Kernels.map(self) { x in 0.5 * x * (1 + VectorMath.tanh(Self.geluInner(x))) }
             return Autograd.record(y, inputs: [node]) { g in
-                [Kernels.zip(g, x) { g, x in
+                [NativeKernels.geluTanhGradient(g, x) ?? Kernels.zip(g, x) { g, x in
                     let t = VectorMath.tanh(Self.geluInner(x))
                     let du = Self.sqrt2OverPi * (1 + 3 * 0.044715 * x * x)
                     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
