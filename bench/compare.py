@@ -13,7 +13,7 @@ workload, and prints one markdown table: tokens/s (median with the range), the r
   tokens, 256 new tokens for every row) against `rlhf bench generate --preset peer --batch-size N`, the same GPT-2
   with 512 positions.
 - qwen2-sft, qwen2-lora: TRL's SFTTrainer (bench/peer_qwen2_sft.py) on a random Qwen2-0.5B-layout model, batch
-  4 x 128, full and LoRA rank 8 on q/v, against `rlhf bench train --preset qwen2-0.5b [--lora-rank 8]`.
+  4 x 128, full and LoRA rank 8 on q/v, 3 timed steps after 2 warm-up steps, against `rlhf bench train --preset qwen2-0.5b [--lora-rank 8]`.
 - qwen2-generate-8: the same model, 8 rows x 64 new tokens.
 Build RLHFKit first: `RLHFKIT_DEVELOPMENT=1 swift build -c release --product rlhf`.
 """
@@ -36,10 +36,10 @@ def workloads(peers):
         "ppo": ("TRL 1.12 PPOTrainer", trl_bench("ppo"), {"PYTHONPATH": os.path.join(peers, "trl-1.12.0-ppo")}, out_file("ppo"),
                 ["ppo", "--tokenizer", tokenizer]),
         "grpo": ("TRL 1.16 GRPOTrainer", trl_bench("grpo"), {}, out_file("grpo"), ["grpo", "--tokenizer", tokenizer]),
-        "qwen2-sft": ("TRL 1.16 SFTTrainer", [python, os.path.join(HERE, "peer_qwen2_sft.py")], {}, None,
-                      ["train", "--preset", "qwen2-0.5b", "--steps", "4"]),
-        "qwen2-lora": ("TRL 1.16 SFTTrainer + PEFT", [python, os.path.join(HERE, "peer_qwen2_sft.py"), "--lora-rank", "8"], {}, None,
-                       ["train", "--preset", "qwen2-0.5b", "--steps", "4", "--lora-rank", "8"]),
+        "qwen2-sft": ("TRL 1.16 SFTTrainer", [python, os.path.join(HERE, "peer_qwen2_sft.py"), "--steps", "5"], {}, None,
+                      ["train", "--preset", "qwen2-0.5b", "--steps", "3"]),
+        "qwen2-lora": ("TRL 1.16 SFTTrainer + PEFT", [python, os.path.join(HERE, "peer_qwen2_sft.py"), "--steps", "5", "--lora-rank", "8"],
+                       {}, None, ["train", "--preset", "qwen2-0.5b", "--steps", "3", "--lora-rank", "8"]),
         "qwen2-generate-8": ("transformers generate", [python, os.path.join(HERE, "peer_generate.py"), "--shape", "qwen2-0.5b",
                                                        "--batch-size", "8", "--new-tokens", "64"], {}, None,
                              ["generate", "--preset", "qwen2-0.5b", "--batch-size", "8", "--new-tokens", "64"]),

@@ -43,6 +43,26 @@ public final class RewardModel: SequenceClassifier, Module {
         return try score(try Tensor.embedding(rows, ids: last, shape: [batch]))
     }
 
+    /// Logits [sequences, labels] of packed sequences, in the order they were packed: each read where `logits` reads
+    /// it unpacked, at the sequence's last token that is not padding.
+    public func logits(_ packed: PackedSequences) throws -> Tensor {
+        let hidden = try backbone.hiddenStates(packed.ids, batch: packed.rows, length: packed.length, context: packed.context)
+        let rows = try hidden.reshaped([packed.rows * packed.length, hidden.shape[2]])
+        let last = try packed.sequences.enumerated().map { index, sequence in
+            guard let token = sequence.lastIndex(where: { $0 != padTokenID }) else {
+                throw ModelError.generation("sequence \(index) has no token to read a reward at")
+            }
+            return packed.index(ofToken: token, inSequence: index)
+        }
+        return try score(try Tensor.embedding(rows, ids: last, shape: [last.count]))
+    }
+
+    /// The rewards of packed sequences, [sequences], recorded for backward.
+    public func rewards(_ packed: PackedSequences) throws -> Tensor {
+        let logits = try logits(packed)
+        return try logits.gather(lastAxis: Array(repeating: positiveLabel, count: logits.shape[0])) - offset
+    }
+
     public var namedParameters: [(name: String, parameter: Parameter)] {
         backbone.namedParameters + [("score.weight", score.weight)]
     }

@@ -8,11 +8,15 @@ public struct AttentionContext {
     public var keyMask: [Float]?
     /// Present during generation: keys and values of earlier tokens.
     public var cache: KVCache?
+    /// Added to every head's causal scores, `[B, 1, T, T]` (no cache): what lets sequences packed into one row see
+    /// only their own tokens (`PackedSequences`).
+    public var scoreBias: Tensor?
 
-    public init(positions: [Int], keyMask: [Float]? = nil, cache: KVCache? = nil) {
+    public init(positions: [Int], keyMask: [Float]? = nil, cache: KVCache? = nil, scoreBias: Tensor? = nil) {
         self.positions = positions
         self.keyMask = keyMask
         self.cache = cache
+        self.scoreBias = scoreBias
     }
 
     /// Positions 0..<length for every sequence of a batch, nothing padded, no cache (training).
@@ -24,7 +28,8 @@ public struct AttentionContext {
     /// keys and values stored for earlier positions of `layer`.
     func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, kvHeads: Int, layer: Int) throws -> Tensor {
         guard let cache else {
-            return try Tensor.causalAttention(query: q, key: k, value: v, heads: heads, kvHeads: kvHeads, keyMask: keyMask)
+            return try Tensor.attention(query: q, key: k, value: v, heads: heads, kvHeads: kvHeads,
+                                        scores: .init(causal: true, bias: scoreBias), keyMask: keyMask)
         }
         return try cache.attend(layer: layer, query: q, key: k, value: v, heads: heads, kvHeads: kvHeads, keyMask: keyMask)
     }

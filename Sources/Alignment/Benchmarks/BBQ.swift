@@ -22,7 +22,7 @@ public struct BBQConfig: JobConfiguration {
         try validate()
         let items = try benchmark.limited(try BBQItem.load(URL(fileURLWithPath: benchmark.data)))
         let (model, baseline) = try benchmark.sides { name in
-            try zip(items, try benchmark.logLikelihoods(items, model: name, progress: progress) { item in
+            zip(items, try benchmark.logLikelihoods(items, model: name, progress: progress) { item in
                 item.choices.map { (item.prompt, " " + $0) }
             }).map { $0.result($1) }
         }

@@ -45,7 +45,7 @@ public struct TruthfulQAConfig: JobConfiguration {
         try validate()
         let items = try benchmark.limited(try TruthfulQAItem.load(URL(fileURLWithPath: benchmark.data)))
         let (model, baseline) = try benchmark.sides { name in
-            try zip(items, try benchmark.logLikelihoods(items, model: name, progress: progress) { item in
+            zip(items, try benchmark.logLikelihoods(items, model: name, progress: progress) { item in
                 (item.mc1 + item.mc2).map { (Self.context(item.question), " " + $0.answer) }
             }).map { item, scores in
                 let (mc1, mc2) = (Array(scores.prefix(item.mc1.count)), Array(scores.dropFirst(item.mc1.count)))

@@ -62,7 +62,10 @@ public final class RewardTrainer: TrainingTask {
     func evaluate(_ groups: [RewardGroup]) throws -> (loss: Tensor, correct: Double, tokens: Int) {
         let sequences = groups.flatMap(\.sequences)
         let batch = Batch(sequences, padID: padID)
-        let rewards = try model.rewards(batch)
+        // A decoder reads each group's shared prompt once (its completions packed after it); an encoder reads every
+        // token in both directions, so its sequences stay apart.
+        let rewards = try (model as? RewardModel).map { try $0.rewards(PackedSequences(groups: groups.map { $0.sequences.map(\.ids) }, padID: padID)) }
+            ?? model.rewards(batch)
         let table = try rewards.reshaped([sequences.count, 1])
         var first: [Int] = [], second: [Int] = [], margins: [Float] = [], signs: [Float] = [], preferences: [Float] = []
         var base = 0

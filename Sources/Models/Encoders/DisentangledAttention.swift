@@ -99,7 +99,7 @@ final class DisentangledSelfAttention: EncoderSelfAttention {
             bias = try bias.map { try $0 + term } ?? term
         }
         return try Tensor.attention(query: q, key: k, value: value(x), heads: heads, kvHeads: heads,
-                                    scores: .init(causal: false, scale: scale, bias: bias.map { try $0 * scale }),
+                                    scores: .init(causal: false, scale: scale, bias: bias.map { $0 * scale }),
                                     keyMask: context.keyMask, positionOffset: 0)
     }
 

@@ -8,7 +8,7 @@ extension Tensor {
         public var causal: Bool
         /// Multiplies Q·Kᵀ; nil means 1/√d (T5 uses 1).
         public var scale: Float?
-        /// Added to the scaled scores: `[1 or B, heads, Tq, Tk]`.
+        /// Added to the scaled scores: `[1 or B, 1 or heads, Tq, Tk]`.
         public var bias: Tensor?
 
         public init(causal: Bool = true, scale: Float? = nil, bias: Tensor? = nil) {
@@ -47,8 +47,10 @@ extension Tensor {
                               dq: dq.data, dk: dk.data, dv: dv.data, dScores: dScores?.data)
             guard let biasShape else { return [dq, dk, dv] }
             guard let dScores else { return [dq, dk, dv, nil] }
-            // A bias shared by every batch row gets the sum of their score gradients.
-            return [dq, dk, dv, biasShape[0] == geometry.batch ? dScores : try dScores.sum(axis: 0, keepDims: true)]
+            // A bias shared by every batch row or head gets the sum of their score gradients.
+            var dBias = biasShape[0] == geometry.batch ? dScores : try dScores.sum(axis: 0, keepDims: true)
+            if biasShape[1] == 1 { dBias = try dBias.sum(axis: 1, keepDims: true) }
+            return [dq, dk, dv, dBias]
         }
     }
 
@@ -61,7 +63,7 @@ extension Tensor {
 
     /// Attention of new queries over the first `keyLength` rows of preallocated key/value buffers
     /// `[B, capacity, kvHeads·d]` (a KV cache, already holding this step's keys); records no gradient.
-    /// The queries are the last `Tq` positions of those `keyLength`; a bias is `[1 or B, heads, Tq, keyLength]`.
+    /// The queries are the last `Tq` positions of those `keyLength`; a bias is `[1 or B, 1 or heads, Tq, keyLength]`.
     public static func attention(query: Tensor, keyCache: Tensor, valueCache: Tensor, keyLength: Int,
                                  heads: Int, kvHeads: Int, scores: AttentionScores = .causal,
                                  keyMask: [Float]? = nil) throws -> Tensor {
@@ -84,8 +86,8 @@ struct AttentionGeometry {
     let batch, tq, tk, kvCapacity, heads, kvHeads, headDim, offset: Int
     let causal: Bool
     let scale: Float
-    /// Floats between one batch row's bias and the next: 0 when every row shares it.
-    let biasBatchStride: Int
+    /// Floats between one batch row's (or head's) bias and the next: 0 when every row (head) shares it.
+    let biasBatchStride, biasHeadStride: Int
     var qRow: Int { heads * headDim }
     var kvRow: Int { kvHeads * headDim }
 
@@ -116,12 +118,14 @@ struct AttentionGeometry {
             throw TensorError.shapeMismatch(op: "attention", "key mask has \(keyMask.count) values, expected \(batch * tk)")
         }
         if let bias = scores.bias {
-            guard bias.rank == 4, bias.shape[0] == 1 || bias.shape[0] == batch, Array(bias.shape.dropFirst()) == [heads, tq, tk] else {
-                throw TensorError.shapeMismatch(op: "attention", "score bias \(bias.shape), expected [1 or \(batch), \(heads), \(tq), \(tk)]")
+            guard bias.rank == 4, bias.shape[0] == 1 || bias.shape[0] == batch, bias.shape[1] == 1 || bias.shape[1] == heads,
+                  Array(bias.shape.dropFirst(2)) == [tq, tk] else {
+                throw TensorError.shapeMismatch(op: "attention", "score bias \(bias.shape), expected [1 or \(batch), 1 or \(heads), \(tq), \(tk)]")
             }
-            biasBatchStride = bias.shape[0] == 1 ? 0 : heads * tq * tk
+            biasHeadStride = bias.shape[1] == 1 ? 0 : tq * tk
+            biasBatchStride = bias.shape[0] == 1 ? 0 : bias.shape[1] * tq * tk
         } else {
-            biasBatchStride = 0
+            (biasBatchStride, biasHeadStride) = (0, 0)
         }
     }
 
@@ -138,7 +142,7 @@ struct AttentionGeometry {
                 let pb = p + job * tq * tk
                 BLAS.sgemm(split: false, transposeA: false, transposeB: true, m: tq, n: tk, k: headDim, alpha: scale,
                            a: qb, lda: qRow, b: kb, ldb: kvRow, c: pb, ldc: tk)
-                let biasBlock = bias.map { $0 + b * biasBatchStride + h * tq * tk }
+                let biasBlock = bias.map { $0 + b * biasBatchStride + h * biasHeadStride }
                 for i in 0..<tq {
                     let row = pb + i * tk
                     let visible = visibleKeys(i)
