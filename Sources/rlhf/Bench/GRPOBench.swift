@@ -31,22 +31,17 @@ struct GRPOBench: ParsableCommand {
 
     func run() throws {
         let progress = ProgressLine(enabled: !json)
-        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: self.tokenizer))
-        var shape = TrainPreset.peerShape
-        shape.vocabSize = tokenizer.vocabularySize
+        let workload = try PeerOnlineWorkload(tokenizer: tokenizer)
+        let (tokenizer, shape) = (workload.tokenizer, workload.shape)
         var config = GRPOConfig()
         (config.batchSize, config.numGenerations, config.maxCompletionLength, config.beta) = (8, 4, 64, 0.04)
         (config.learningRate, config.lrSchedule, config.steps) = (1e-4, .constant, steps + 2)
         let promptLength = 64
-        var random = SeededGenerator(seed: 1)
-        let prompts = (0..<(steps + 2) * config.batchSize / config.numGenerations).map { _ in
-            let ids = (0..<promptLength).map { _ in Int.random(in: 0..<shape.vocabSize, using: &random) }
-                .map { tokenizer.eosTokenIDs.contains($0) || $0 == tokenizer.paddingID ? $0 + 1 : $0 }
+        let prompts = workload.prompts((steps + 2) * config.batchSize / config.numGenerations, length: promptLength).map { ids in
             let text = tokenizer.decode(ids)
             return GRPOPrompt(text: text, ids: ids, row: ["prompt": text])
         }
-        let reward = RewardModel(backbone: try GPT2.random(shape, seed: 1), score: try Self.scoreHead(width: shape.nEmbd), positiveLabel: 0,
-                                 offset: 0, padTokenID: tokenizer.padTokenID)
+        let reward = try workload.scalarModel()
         reward.setTrainable(false)
         let models = PolicyModels(directory: URL(fileURLWithPath: "random"), policy: try GPT2.random(shape), adapters: nil)
         let trainer = try GRPOTrainer(models: models, reference: ReferencePolicy(frozen: try GPT2.random(shape)),
@@ -79,11 +74,5 @@ struct GRPOBench: ParsableCommand {
         } else {
             print(String(format: "GRPO (peer workload): %.0f tokens/s (%.3f s/step median), peak RSS %.0f MB", tokensPerSecond, secondsPerStep, peakMB))
         }
-    }
-
-    /// A scalar head as transformers initialises GPT2ForSequenceClassification's `score` (N(0, 0.02)).
-    static func scoreHead(width: Int) throws -> Linear {
-        var initializer = WeightInitializer.random(seed: 1)
-        return Linear(width, 1, bias: false, std: 0.02, initializer: &initializer)
     }
 }

@@ -33,25 +33,18 @@ struct PPOBench: ParsableCommand {
 
     func run() throws {
         let progress = ProgressLine(enabled: !json)
-        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: self.tokenizer))
-        var shape = TrainPreset.peerShape
-        shape.vocabSize = tokenizer.vocabularySize
+        let workload = try PeerOnlineWorkload(tokenizer: tokenizer)
+        let (tokenizer, shape) = (workload.tokenizer, workload.shape)
         var config = PPOConfig()
         (config.batchSize, config.miniBatches, config.ppoEpochs, config.maxNewTokens) = (8, 1, 4, 64)
         (config.learningRate, config.temperature, config.critic) = (1e-4, 1, critic)
         (config.ppo.klCoefficient, config.ppo.missingEOSPenalty) = (0.05, 1)
         let promptLength = 64
-        var random = SeededGenerator(seed: 1)
-        let queries = (0..<(iterations + 1) * config.batchSize).map { _ in
-            (0..<promptLength).map { _ in Int.random(in: 0..<shape.vocabSize, using: &random) }
-                .map { tokenizer.eosTokenIDs.contains($0) || $0 == tokenizer.paddingID ? $0 + 1 : $0 }
-        }
-        let scalarModel = { RewardModel(backbone: try GPT2.random(shape, seed: 1), score: try GRPOBench.scoreHead(width: shape.nEmbd),
-                                        positiveLabel: 0, offset: 0, padTokenID: tokenizer.padTokenID) }
-        let reward = try scalarModel()
+        let queries = workload.prompts((iterations + 1) * config.batchSize, length: promptLength)
+        let reward = try workload.scalarModel()
         reward.setTrainable(false)
         let policy = try GPT2.random(shape)
-        let valueModel: any Critic = critic == .shared ? ValueHeadModel(sharing: policy, seed: 1) : try scalarModel()
+        let valueModel: any Critic = critic == .shared ? ValueHeadModel(sharing: policy, seed: 1) : try workload.scalarModel()
         let trainer = try PPOTrainer(policy: policy, reference: ReferencePolicy(frozen: try GPT2.random(shape)), critic: valueModel,
                                      scorer: reward, config: config, stopTokenIDs: tokenizer.eosTokenIDs, padID: tokenizer.paddingID)
         PeakMemory.reset()

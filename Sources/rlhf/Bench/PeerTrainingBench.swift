@@ -1,7 +1,10 @@
 import Alignment
 import ArgumentParser
 import Foundation
+import Models
+import NN
 import Tensor
+import Tokenizer
 
 /// Times `steps` optimizer steps of `task` after 2 warm-up steps and prints tokens/s (the median step's), s/step and
 /// peak RSS, as a line or one JSON object: what `rlhf bench dpo` and `rlhf bench reward` report on the peer workloads.
@@ -54,4 +57,39 @@ enum PeerPairs {
         (config.steps, config.batchSize, config.schedule, config.shuffle) = (steps + 2, pairsPerStep, .constant, false)
         return config
     }
+}
+
+/// The online-RL peer workloads (`rlhf bench ppo`, `rlhf bench grpo`): the peer GPT-2 with the tokenizer's vocabulary,
+/// random prompts that avoid its EOS and padding ids, and a random GPT-2 with a scalar head (seed 1) as TRL's reward
+/// and value models.
+struct PeerOnlineWorkload {
+    let tokenizer: Tokenizer
+    let shape: GPT2Config
+
+    init(tokenizer directory: String) throws {
+        tokenizer = try Tokenizer(directory: URL(fileURLWithPath: directory))
+        var shape = TrainPreset.peerShape
+        shape.vocabSize = tokenizer.vocabularySize
+        self.shape = shape
+    }
+
+    /// `count` prompts of `length` random ids.
+    func prompts(_ count: Int, length: Int) -> [[Int]] {
+        var random = SeededGenerator(seed: 1)
+        return (0..<count).map { _ in
+            (0..<length).map { _ in Int.random(in: 0..<shape.vocabSize, using: &random) }
+                .map { tokenizer.eosTokenIDs.contains($0) || $0 == tokenizer.paddingID ? $0 + 1 : $0 }
+        }
+    }
+
+    func scalarModel() throws -> RewardModel {
+        RewardModel(backbone: try GPT2.random(shape, seed: 1), score: peerScoreHead(width: shape.nEmbd), positiveLabel: 0, offset: 0,
+                    padTokenID: tokenizer.padTokenID)
+    }
+}
+
+/// A scalar head as transformers initialises GPT2ForSequenceClassification's `score` (N(0, 0.02)).
+func peerScoreHead(width: Int) -> Linear {
+    var initializer = WeightInitializer.random(seed: 1)
+    return Linear(width, 1, bias: false, std: 0.02, initializer: &initializer)
 }

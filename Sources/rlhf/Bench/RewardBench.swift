@@ -27,7 +27,7 @@ struct RewardBench: ParsableCommand {
                                comparisons: [.init(better: 0, worse: 1, margin: 0)])
         }
         let config = PeerPairs.config(steps: options.steps)
-        let model = RewardModel(backbone: try GPT2.random(shape), score: try GRPOBench.scoreHead(width: shape.nEmbd), positiveLabel: 0,
+        let model = RewardModel(backbone: try GPT2.random(shape), score: peerScoreHead(width: shape.nEmbd), positiveLabel: 0,
                                 offset: 0, padTokenID: nil)
         let trainer = RewardTrainer(model: model, train: groups, eval: [], padID: 0, config: config, tokenizerDirectory: nil)
         let tokensPerStep = groups.prefix(PeerPairs.pairsPerStep).reduce(0) { $0 + $1.sequences.reduce(0) { $0 + $1.ids.count } }
