@@ -42,7 +42,7 @@ final class PPOTrainerTests: XCTestCase {
                                      scorer: LowTokenRule(), config: options, stopTokenIDs: [], padID: 699)
         let queries = (0..<8).map { [($0 * 37) % 600 + 2, ($0 * 11) % 600 + 5, 300] }
         var scores: [Double] = []
-        for _ in 0..<12 {
+        for _ in 0..<16 {
             let metrics = try trainer.step(queries: queries)
             scores.append(metrics["objective/scores"]!)
             XCTAssertNotNil(metrics["policy/clipfrac_avg"])
