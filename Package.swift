@@ -32,7 +32,7 @@ let package = Package(
             name: "CBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // Matrix products with a few rows (batched decoding) that stream [out, in] weights instead of packing them (x86-64).
+        // AVX2 + FMA kernels chosen at run time on x86-64 (GELU; few-row products that stream [out, in] weights).
         .target(name: "CKernels", cSettings: kernelFlags),
         .target(
             name: "Tensor",
