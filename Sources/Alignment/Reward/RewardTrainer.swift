@@ -61,11 +61,11 @@ public final class RewardTrainer: TrainingTask {
     /// Mean loss over the groups' comparisons, how many of them the model gets right, and tokens processed.
     func evaluate(_ groups: [RewardGroup]) throws -> (loss: Tensor, correct: Double, tokens: Int) {
         let sequences = groups.flatMap(\.sequences)
-        let batch = Batch(sequences, padID: padID)
         // A decoder reads each group's shared prompt once (its completions packed after it); an encoder reads every
         // token in both directions, so its sequences stay apart.
         let rewards = try (model as? RewardModel).map { try $0.rewards(PackedSequences(groups: groups.map { $0.sequences.map(\.ids) }, padID: padID)) }
-            ?? model.rewards(batch)
+            ?? model.rewards(Batch(sequences, padID: padID))
+        let tokens = sequences.reduce(0) { $0 + $1.ids.count }
         let table = try rewards.reshaped([sequences.count, 1])
         var first: [Int] = [], second: [Int] = [], margins: [Float] = [], signs: [Float] = [], preferences: [Float] = []
         var base = 0
@@ -91,10 +91,10 @@ public final class RewardTrainer: TrainingTask {
         }
         // Right when the chosen completion scores higher (whatever the margin), or the label's sign is matched.
         let correct = zip(logits.scalars, isPairwise ? margins : [Float](repeating: 0, count: count)).filter { $0 + $1 > 0 }.count
-        guard preferences.contains(where: { $0 != 1 }) else { return (-logits.logSigmoid().mean(), Double(correct), batch.realTokens) }
+        guard preferences.contains(where: { $0 != 1 }) else { return (-logits.logSigmoid().mean(), Double(correct), tokens) }
         // A soft label p: −[p·log σ(d) + (1−p)·log σ(−d)] = −log σ(d) + (1−p)·d.
         let soft = try logits.logSigmoid().negated() + logits * Tensor(shape: [count, 1], scalars: preferences.map { 1 - $0 })
-        return (soft.mean(), Double(correct), batch.realTokens)
+        return (soft.mean(), Double(correct), tokens)
     }
 
     /// Rescales the head so rewards over the training completions have mean 0 and standard deviation 1.

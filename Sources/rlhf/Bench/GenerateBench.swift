@@ -65,17 +65,14 @@ struct GenerateBench: ParsableCommand {
             var rates: [Double] = []
             for round in 0..<rounds {
                 progress.say("\(batchSize) rows × \(newTokens) tokens, call \(round + 1)/\(rounds) …")
-                rates.append(try tokensPerSecondBatched(generator, prompts))
+                rates.append(try Self.tokensPerSecond(generator, prompts, newTokens: newTokens, useCache: true))
             }
             progress.clear()
             return try reportBatched(rates, parameters: model.parameterCount)
         }
 
         func tokensPerSecond(_ prompts: [[Int]], newTokens: Int, useCache: Bool) throws -> Double {
-            let options = TextGenerator.Options(maxNewTokens: newTokens, sampling: .greedy, useCache: useCache)
-            let start = DispatchTime.now().uptimeNanoseconds
-            let produced = try generator.generate(prompts, options: options).reduce(0) { $0 + $1.count }
-            return Double(produced) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            try Self.tokensPerSecond(generator, prompts, newTokens: newTokens, useCache: useCache)
         }
 
         let prompt = randomPrompt(16)
@@ -111,9 +108,11 @@ struct GenerateBench: ParsableCommand {
         }
     }
 
-    private func tokensPerSecondBatched(_ generator: TextGenerator, _ prompts: [[Int]]) throws -> Double {
+    /// Greedy tokens made per second of wall time by one `generate` call on `prompts`.
+    private static func tokensPerSecond(_ generator: TextGenerator, _ prompts: [[Int]], newTokens: Int, useCache: Bool) throws -> Double {
+        let options = TextGenerator.Options(maxNewTokens: newTokens, sampling: .greedy, useCache: useCache)
         let start = DispatchTime.now().uptimeNanoseconds
-        let produced = try generator.generate(prompts, options: .init(maxNewTokens: newTokens, sampling: .greedy)).reduce(0) { $0 + $1.count }
+        let produced = try generator.generate(prompts, options: options).reduce(0) { $0 + $1.count }
         return Double(produced) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
