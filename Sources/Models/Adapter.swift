@@ -38,7 +38,7 @@ public enum PEFTAdapter {
 
     /// Writes the adapter alone: r·(in + out) values per adapted layer, megabytes where the model is gigabytes.
     public static func save(_ adapters: LoRAAdapters, to directory: URL) throws {
-        let layouts = Set(adapters.layers.map(\.linear.inputMajor))
+        let layouts = Set(adapters.layers.map(\.linear.isConv1D))
         guard layouts.count <= 1 else {
             throw ModelError.unsupported(path: directory.path, "adapters on layers of both weight layouts (PEFT has one fan_in_fan_out)")
         }

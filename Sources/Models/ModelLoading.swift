@@ -54,10 +54,10 @@ public enum ModelDirectory {
         for (name, parameter) in expected {
             let key = available[name]!
             let shape = try checkpoint.shape(of: key)
-            guard shape == parameter.value.shape else {
-                throw ModelError.checkpoint(path: path, "tensor \(key) has shape \(shape), the model expects \(parameter.value.shape)")
+            guard shape == parameter.fileShape else {
+                throw ModelError.checkpoint(path: path, "tensor \(key) has shape \(shape), the model expects \(parameter.fileShape)")
             }
-            try parameter.assign(try checkpoint.tensor(key))
+            try parameter.assign(try parameter.fromFileLayout(try checkpoint.tensor(key)))
         }
     }
 
@@ -92,7 +92,7 @@ public enum ModelDirectory {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let configURL = directory.appendingPathComponent("config.json")
         try encoder.encode(fields).write(to: configURL, options: .atomic)
-        let tensors = parameters.map { (name: $0.name, tensor: $0.parameter.value) }
+        let tensors = try parameters.map { (name: $0.name, tensor: try $0.parameter.fileLayout($0.parameter.value)) }
         try Safetensors.writeSharded(tensors, dtype: dtype, maxShardBytes: maxShardBytes, to: directory)
     }
 

@@ -45,8 +45,8 @@ public final class FusedCausalSelfAttention: AdaptableModule {
     public init(width: Int, heads: Int, layer: Int, std: Float = 0.02, initializer: inout WeightInitializer) {
         self.heads = heads
         self.layer = layer
-        qkv = Linear(width, 3 * width, inputMajor: true, std: std, initializer: &initializer)
-        output = Linear(width, width, inputMajor: true, std: std, initializer: &initializer)
+        qkv = Linear(width, 3 * width, conv1D: true, std: std, initializer: &initializer)
+        output = Linear(width, width, conv1D: true, std: std, initializer: &initializer)
     }
 
     public func callAsFunction(_ x: Tensor, context: AttentionContext) throws -> Tensor {

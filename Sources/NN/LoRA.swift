@@ -76,13 +76,9 @@ public final class LoRAAdapter: Module {
         }
     }
 
-    /// scaling·B·A laid out like the base weight: [out, in], or [in, out] for an `inputMajor` layer.
-    public func weightDelta(inputMajor: Bool) throws -> Tensor {
-        try withNoGrad {
-            let product = inputMajor ? try Tensor.matmul(a.value, b.value, transposeA: true, transposeB: true)
-                                     : try Tensor.matmul(b.value, a.value)
-            return product * scaling
-        }
+    /// scaling·B·A laid out like the base weight: [out, in].
+    public func weightDelta() throws -> Tensor {
+        try withNoGrad { try Tensor.matmul(b.value, a.value) * scaling }
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] { [("lora_A.weight", a), ("lora_B.weight", b)] }
@@ -131,8 +127,7 @@ public func attachLoRA(to model: any AdaptableModule, rank: Int, alpha: Float, d
     model.setTrainable(false)
     var generator = SeededGenerator(seed: seed)
     let layers = targeted.map { path, linear in
-        let shape = linear.weight.value.shape
-        let (inFeatures, outFeatures) = linear.inputMajor ? (shape[0], shape[1]) : (shape[1], shape[0])
+        let (inFeatures, outFeatures) = (linear.weight.value.shape[1], linear.weight.value.shape[0])
         let adapter = LoRAAdapter(inFeatures: inFeatures, outFeatures: outFeatures, rank: rank, alpha: alpha,
                                   dropout: dropout, generator: &generator)
         linear.adapter = adapter
@@ -217,7 +212,7 @@ public final class LoRAAdapters: Module {
     /// `namedParameters` are the merged weights. The adapters are not used afterwards.
     public func merge() throws {
         for layer in layers {
-            let delta = try layer.adapter.weightDelta(inputMajor: layer.linear.inputMajor)
+            let delta = try layer.adapter.weightDelta()
             try layer.linear.weight.assign(try withNoGrad { try layer.linear.weight.value + delta })
             layer.linear.adapter = nil
         }

@@ -8,8 +8,8 @@ public final class GELUMLP: AdaptableModule {
 
     public init(width: Int, hidden: Int, approximation: Tensor.GELUApproximation = .tanh, std: Float = 0.02,
                 initializer: inout WeightInitializer) {
-        up = Linear(width, hidden, inputMajor: true, std: std, initializer: &initializer)
-        down = Linear(hidden, width, inputMajor: true, std: std, initializer: &initializer)
+        up = Linear(width, hidden, conv1D: true, std: std, initializer: &initializer)
+        down = Linear(hidden, width, conv1D: true, std: std, initializer: &initializer)
         self.approximation = approximation
     }
 

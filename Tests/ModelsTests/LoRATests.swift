@@ -191,7 +191,7 @@ final class LoRATests: XCTestCase {
             XCTAssertEqual(fields["lora_alpha"], .number(8))
             XCTAssertEqual(fields["lora_dropout"], .number(0.05))
             XCTAssertEqual(fields["target_modules"], .array(targets.map(JSONValue.string)))
-            XCTAssertEqual(fields["fan_in_fan_out"], .bool(first.linear.inputMajor))
+            XCTAssertEqual(fields["fan_in_fan_out"], .bool(first.linear.isConv1D))
             XCTAssertEqual(fields["bias"], .string("none"))
             XCTAssertEqual(fields["base_model_name_or_path"], .string("some/base"))
 

@@ -10,7 +10,8 @@ final class NNTests: XCTestCase {
         let names = namespaced(("attn", attention.namedParameters), ("mlp", mlp.namedParameters)).map(\.name)
         XCTAssertEqual(names, ["attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
                                "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight"])
-        XCTAssertEqual(attention.qkv.weight.value.shape, [8, 24])
+        XCTAssertEqual(attention.qkv.weight.value.shape, [24, 8])
+        XCTAssertEqual(attention.qkv.weight.fileShape, [8, 24])  // Conv1D: [in, out] in files
         XCTAssertEqual(mlp.gate.weight.value.shape, [16, 8])
         // Biases are exempt from weight decay, matrices are not.
         XCTAssertEqual(attention.namedParameters.filter { $0.parameter.appliesWeightDecay }.map(\.name),
@@ -22,17 +23,28 @@ final class NNTests: XCTestCase {
         XCTAssertTrue(Linear(4, 3, initializer: &initializer).weight.value.scalars.allSatisfy { $0 == 0 })
     }
 
-    func testLinearLayoutsAgree() throws {
+    /// A Conv1D layer's files hold W as [in, out]: its weight (and optimizer state) cross files transposed, and a
+    /// matrix read from a file computes x·W.
+    func testConv1DWeightsAreTransposedInFiles() throws {
         var rng = SeededGenerator(seed: 1)
         var initializer = WeightInitializer.random(seed: 1)
-        let torchLayout = Linear(5, 3, initializer: &initializer)
-        let conv1DLayout = Linear(5, 3, inputMajor: true, initializer: &initializer)
-        try conv1DLayout.weight.assign(try torchLayout.weight.value.transposed())
-        try conv1DLayout.bias?.assign(Tensor.randn([3], using: &rng))
-        try torchLayout.bias?.assign(try XCTUnwrap(conv1DLayout.bias?.value))
+        let conv1D = Linear(5, 3, conv1D: true, initializer: &initializer)
+        let fileWeight = Tensor.randn([5, 3], using: &rng)
+        try conv1D.weight.assign(try conv1D.weight.fromFileLayout(fileWeight))
+        XCTAssertEqual(try conv1D.weight.fileLayout(conv1D.weight.value).scalars, fileWeight.scalars)
         let x = Tensor.randn([2, 4, 5], using: &rng)
-        let a = try torchLayout(x).scalars, b = try conv1DLayout(x).scalars
-        for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5) }
+        let expected = try Tensor.matmul(x.reshaped([8, 5]), fileWeight).scalars
+        for (u, v) in zip(try conv1D(x).scalars, expected) { XCTAssertEqual(u, v, accuracy: 1e-5) }
+
+        let optimizer = AdamW(parameters: [conv1D.weight], learningRate: 0.1)
+        try conv1D(x).sum().backward()
+        try optimizer.step()
+        let named = [(name: "w", parameter: conv1D.weight)]
+        let saved = try optimizer.stateTensors(named)
+        XCTAssertEqual(saved.first { $0.name == "w.exp_avg" }?.tensor.shape, [5, 3])
+        let restored = AdamW(parameters: [conv1D.weight], learningRate: 0.1)
+        try restored.restoreState(Dictionary(uniqueKeysWithValues: saved.map { ($0.name, $0.tensor) }), named)
+        XCTAssertEqual(try restored.stateTensors(named).map(\.tensor.scalars), saved.map(\.tensor.scalars))
     }
 
     func testFrozenModuleGetsNoGradientButItsInputDoes() throws {

@@ -87,23 +87,17 @@ final class GradCheckTests: XCTestCase {
 
     func testLinear() {
         let r = SeededInputs(seed: 5)
-        for inputMajor in [false, true] {
-            let weightShape = inputMajor ? [4, 5] : [5, 4]
-            let layout = inputMajor ? "W[in,out]" : "W[out,in]"
-            for xShape in [[2, 3, 4], [4]] {
-                checkGradients("linear x\(xShape) \(layout)", ["x": r.normal(xShape), "w": r.normal(weightShape)],
-                               engine: { try Tensor.linear($0[0], weight: $0[1], weightIsInputMajor: inputMajor) },
-                               reference: { Ref.linear($0[0], weight: $0[1], bias: nil, weightIsInputMajor: inputMajor) })
-                checkGradients("linear x\(xShape) \(layout) + bias",
-                               ["x": r.normal(xShape), "w": r.normal(weightShape), "bias": r.normal([5])],
-                               engine: { try Tensor.linear($0[0], weight: $0[1], bias: $0[2], weightIsInputMajor: inputMajor) },
-                               reference: { Ref.linear($0[0], weight: $0[1], bias: $0[2], weightIsInputMajor: inputMajor) })
-            }
-            checkGradients("linear \(layout) + bias, x constant",
-                           ["x": r.normal([3, 4]), "w": r.normal(weightShape), "bias": r.normal([5])], constant: ["x"],
-                           engine: { try Tensor.linear($0[0], weight: $0[1], bias: $0[2], weightIsInputMajor: inputMajor) },
-                           reference: { Ref.linear($0[0], weight: $0[1], bias: $0[2], weightIsInputMajor: inputMajor) })
+        for xShape in [[2, 3, 4], [4]] {
+            checkGradients("linear x\(xShape)", ["x": r.normal(xShape), "w": r.normal([5, 4])],
+                           engine: { try Tensor.linear($0[0], weight: $0[1]) },
+                           reference: { Ref.linear($0[0], weight: $0[1], bias: nil) })
+            checkGradients("linear x\(xShape) + bias", ["x": r.normal(xShape), "w": r.normal([5, 4]), "bias": r.normal([5])],
+                           engine: { try Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
+                           reference: { Ref.linear($0[0], weight: $0[1], bias: $0[2]) })
         }
+        checkGradients("linear + bias, x constant", ["x": r.normal([3, 4]), "w": r.normal([5, 4]), "bias": r.normal([5])],
+                       constant: ["x"], engine: { try Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
+                       reference: { Ref.linear($0[0], weight: $0[1], bias: $0[2]) })
     }
 
     func testReductions() {
@@ -359,12 +353,9 @@ final class GradCheckTests: XCTestCase {
                   engine: { try Tensor.matmul($0[0], $0[1], transposeA: transposeA, transposeB: transposeB) },
                   reference: { Ref.matmul($0[0], $0[1], transposeA: transposeA, transposeB: transposeB) })
         }
-        for inputMajor in [false, true] {
-            check("linear [256,128] -> 64 \(inputMajor ? "W[in,out]" : "W[out,in]") + bias",
-                  ["x": r.normal([256, 128]), "w": r.normal(inputMajor ? [128, 64] : [64, 128]), "bias": r.normal([64])],
-                  engine: { try Tensor.linear($0[0], weight: $0[1], bias: $0[2], weightIsInputMajor: inputMajor) },
-                  reference: { Ref.linear($0[0], weight: $0[1], bias: $0[2], weightIsInputMajor: inputMajor) })
-        }
+        check("linear [256,128] -> 64 + bias", ["x": r.normal([256, 128]), "w": r.normal([64, 128]), "bias": r.normal([64])],
+              engine: { try Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
+              reference: { Ref.linear($0[0], weight: $0[1], bias: $0[2]) })
         check("add [300,256] [256]", ["a": r.normal([300, 256]), "b": r.normal([256])],
               engine: { try $0[0] + $0[1] }, reference: { Ref.add($0[0], $0[1]) })
         check("mul [300,256] [300,1]", ["a": r.normal([300, 256]), "b": r.normal([300, 1])],

@@ -57,7 +57,7 @@ public struct CheckpointStore: Sendable {
 
     /// Writes an optimizer's moments for `named` parameters.
     public static func saveOptimizer(_ optimizer: any Optimizer, named: [(name: String, parameter: Parameter)], to directory: URL) throws {
-        try Safetensors.write(optimizer.stateTensors(named), to: directory.appendingPathComponent(optimizerFile))
+        try Safetensors.write(try optimizer.stateTensors(named), to: directory.appendingPathComponent(optimizerFile))
     }
 
     /// Restores what `saveOptimizer` wrote.

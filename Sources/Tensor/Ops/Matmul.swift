@@ -56,14 +56,12 @@ extension Tensor {
         }
     }
 
-    /// `x[..., in] · Wᵀ + bias` with `weight` stored `[out, in]` (torch `nn.Linear`), or `x · W` when
-    /// `weightIsInputMajor` (GPT-2's `Conv1D`, stored `[in, out]`). The bias is added inside the GEMM.
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, weightIsInputMajor: Bool = false) throws -> Tensor {
+    /// `x[..., in] · Wᵀ + bias` with `weight` stored `[out, in]` (torch `nn.Linear`). The bias is added inside the GEMM.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
         guard weight.rank == 2, x.rank >= 1 else {
             throw TensorError.shapeMismatch(op: "linear", "input \(x.shape), weight \(weight.shape)")
         }
-        let inFeatures = weightIsInputMajor ? weight.shape[0] : weight.shape[1]
-        let outFeatures = weightIsInputMajor ? weight.shape[1] : weight.shape[0]
+        let (inFeatures, outFeatures) = (weight.shape[1], weight.shape[0])
         guard x.shape.last == inFeatures else {
             throw TensorError.shapeMismatch(op: "linear", "input \(x.shape) has \(x.shape.last ?? 0) features, weight \(weight.shape) expects \(inFeatures)")
         }
@@ -77,8 +75,8 @@ extension Tensor {
                 let (b, o) = (bias.data, out.data)
                 Parallel.forRows(rows, rowCost: outFeatures) { r in (o + r * outFeatures).update(from: b, count: outFeatures) }
             }
-            BLAS.sgemm(transposeA: false, transposeB: !weightIsInputMajor, m: rows, n: outFeatures, k: inFeatures,
-                       a: x.data, lda: inFeatures, b: weight.data, ldb: weight.shape[1],
+            BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                       a: x.data, lda: inFeatures, b: weight.data, ldb: inFeatures,
                        beta: bias == nil ? 0 : 1, c: out.data, ldc: outFeatures)
         }
         let (cx, cw) = (x.detached(), weight.detached())
@@ -88,19 +86,15 @@ extension Tensor {
             withExtendedLifetime((g, cx, cw)) {
                 if needX {
                     let t = Tensor(uninitializedShape: cx.shape)
-                    BLAS.sgemm(transposeA: false, transposeB: weightIsInputMajor, m: rows, n: inFeatures, k: outFeatures,
-                               a: g.data, lda: outFeatures, b: cw.data, ldb: cw.shape[1], c: t.data, ldc: inFeatures)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
+                               a: g.data, lda: outFeatures, b: cw.data, ldb: inFeatures, c: t.data, ldc: inFeatures)
                     gx = t
                 }
                 if needW {
                     let t = Tensor(uninitializedShape: cw.shape)
-                    if weightIsInputMajor {  // dW[in, out] = xᵀ · g
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: inFeatures, n: outFeatures, k: rows,
-                                   a: cx.data, lda: inFeatures, b: g.data, ldb: outFeatures, c: t.data, ldc: outFeatures)
-                    } else {  // dW[out, in] = gᵀ · x
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
-                                   a: g.data, lda: outFeatures, b: cx.data, ldb: inFeatures, c: t.data, ldc: inFeatures)
-                    }
+                    // dW[out, in] = gᵀ · x
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
+                               a: g.data, lda: outFeatures, b: cx.data, ldb: inFeatures, c: t.data, ldc: inFeatures)
                     gw = t
                 }
                 if needB { gb = Kernels.columnSums(g.data, rows: rows, columns: outFeatures) }

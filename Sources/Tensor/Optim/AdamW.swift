@@ -38,16 +38,18 @@ public final class AdamW: Optimizer {
         }
     }
 
-    public func stateTensors(_ named: [(name: String, parameter: Parameter)]) -> [(name: String, tensor: Tensor)] {
-        named.flatMap { name, parameter -> [(name: String, tensor: Tensor)] in
+    public func stateTensors(_ named: [(name: String, parameter: Parameter)]) throws -> [(name: String, tensor: Tensor)] {
+        try named.flatMap { name, parameter -> [(name: String, tensor: Tensor)] in
             guard let state = state[ObjectIdentifier(parameter)] else { return [] }
-            return [("\(name).exp_avg", state.m), ("\(name).exp_avg_sq", state.v), ("\(name).step", Tensor(Float(state.steps)))]
+            return [("\(name).exp_avg", try parameter.fileLayout(state.m)), ("\(name).exp_avg_sq", try parameter.fileLayout(state.v)),
+                    ("\(name).step", Tensor(Float(state.steps)))]
         }
     }
 
     public func restoreState(_ tensors: [String: Tensor], _ named: [(name: String, parameter: Parameter)]) throws {
         for (name, parameter) in named {
-            guard let m = tensors["\(name).exp_avg"], let v = tensors["\(name).exp_avg_sq"], let steps = tensors["\(name).step"] else { continue }
+            guard let m = try tensors["\(name).exp_avg"].map(parameter.fromFileLayout),
+                  let v = try tensors["\(name).exp_avg_sq"].map(parameter.fromFileLayout), let steps = tensors["\(name).step"] else { continue }
             guard m.shape == parameter.value.shape, v.shape == parameter.value.shape else {
                 throw TensorError.shapeMismatch(op: "AdamW.restoreState", "\(name): moments \(m.shape), parameter \(parameter.value.shape)")
             }

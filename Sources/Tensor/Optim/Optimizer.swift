@@ -4,8 +4,9 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update with the current gradients (parameters without a gradient are skipped).
     func step() throws
-    /// The optimizer's per-parameter state as tensors named `<parameter name>.<field>`, for checkpoints.
-    func stateTensors(_ named: [(name: String, parameter: Parameter)]) -> [(name: String, tensor: Tensor)]
+    /// The optimizer's per-parameter state as tensors named `<parameter name>.<field>`, laid out as the parameters'
+    /// files hold them (`Parameter.fileLayout`), for checkpoints.
+    func stateTensors(_ named: [(name: String, parameter: Parameter)]) throws -> [(name: String, tensor: Tensor)]
     /// Restores what `stateTensors` saved; parameters with no saved state start fresh.
     func restoreState(_ tensors: [String: Tensor], _ named: [(name: String, parameter: Parameter)]) throws
 }

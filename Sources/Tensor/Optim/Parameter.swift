@@ -4,11 +4,28 @@ public final class Parameter: @unchecked Sendable {
     public var value: Tensor
     /// False for biases and norm gains, which (as in Hugging Face's Trainer) get no weight decay.
     public let appliesWeightDecay: Bool
+    /// True for a matrix that files hold transposed (GPT-2's Conv1D weights, [in, out] in checkpoints and [out, in]
+    /// here like every other linear layer): what reads or writes files goes through `fileLayout` and `fromFileLayout`.
+    public let isTransposedInFiles: Bool
 
-    public init(_ value: Tensor, trainable: Bool = true, appliesWeightDecay: Bool = true) {
+    public init(_ value: Tensor, trainable: Bool = true, appliesWeightDecay: Bool = true, isTransposedInFiles: Bool = false) {
         self.value = trainable ? value.detached().requiringGrad() : value.detached()
         self.appliesWeightDecay = appliesWeightDecay
+        self.isTransposedInFiles = isTransposedInFiles
     }
+
+    /// `tensor` (the value, or optimizer state shaped like it) laid out as files hold it.
+    public func fileLayout(_ tensor: Tensor) throws -> Tensor {
+        isTransposedInFiles ? try withNoGrad { try tensor.detached().transposed() } : tensor
+    }
+
+    /// A tensor read from a file, laid out as this parameter holds it.
+    public func fromFileLayout(_ tensor: Tensor) throws -> Tensor {
+        isTransposedInFiles && tensor.rank == 2 ? try withNoGrad { try tensor.transposed() } : tensor
+    }
+
+    /// The shape files give this parameter.
+    public var fileShape: [Int] { isTransposedInFiles ? value.shape.reversed() : value.shape }
 
     /// Frozen parameters record no operations, so they receive no gradient and cost no backward work.
     public var isTrainable: Bool {

@@ -36,13 +36,15 @@ public final class SGD: Optimizer {
         }
     }
 
-    public func stateTensors(_ named: [(name: String, parameter: Parameter)]) -> [(name: String, tensor: Tensor)] {
-        named.compactMap { name, parameter in velocity[ObjectIdentifier(parameter)].map { ("\(name).momentum_buffer", $0) } }
+    public func stateTensors(_ named: [(name: String, parameter: Parameter)]) throws -> [(name: String, tensor: Tensor)] {
+        try named.compactMap { name, parameter in
+            try velocity[ObjectIdentifier(parameter)].map { ("\(name).momentum_buffer", try parameter.fileLayout($0)) }
+        }
     }
 
     public func restoreState(_ tensors: [String: Tensor], _ named: [(name: String, parameter: Parameter)]) throws {
         for (name, parameter) in named {
-            guard let buffer = tensors["\(name).momentum_buffer"] else { continue }
+            guard let buffer = try tensors["\(name).momentum_buffer"].map(parameter.fromFileLayout) else { continue }
             guard buffer.shape == parameter.value.shape else {
                 throw TensorError.shapeMismatch(op: "SGD.restoreState", "\(name): buffer \(buffer.shape), parameter \(parameter.value.shape)")
             }

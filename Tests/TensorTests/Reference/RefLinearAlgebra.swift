@@ -38,9 +38,9 @@ extension Ref {
         return out
     }
 
-    /// y[..., o] = Σ_i x[..., i]·W(o, i) + bias[o], with W stored [out, in] (torch) or [in, out] (input-major).
-    static func linear(_ x: RefTensor, weight: RefTensor, bias: RefTensor?, weightIsInputMajor: Bool) -> RefTensor {
-        let (inFeatures, outFeatures) = weightIsInputMajor ? (weight.shape[0], weight.shape[1]) : (weight.shape[1], weight.shape[0])
+    /// y[..., o] = Σ_i x[..., i]·W[o, i] + bias[o], with W stored [out, in] (torch).
+    static func linear(_ x: RefTensor, weight: RefTensor, bias: RefTensor?) -> RefTensor {
+        let (inFeatures, outFeatures) = (weight.shape[1], weight.shape[0])
         precondition(x.shape.last == inFeatures && (bias?.shape ?? [outFeatures]) == [outFeatures])
         let rows = x.count / inFeatures
         var out = RefTensor(shape: Array(x.shape.dropLast()) + [outFeatures], repeating: 0)
@@ -48,8 +48,7 @@ extension Ref {
             for o in 0..<outFeatures {
                 var total = bias?.values[o] ?? 0
                 for i in 0..<inFeatures {
-                    let w = weightIsInputMajor ? weight.values[i * outFeatures + o] : weight.values[o * inFeatures + i]
-                    total += x.values[r * inFeatures + i] * w
+                    total += x.values[r * inFeatures + i] * weight.values[o * inFeatures + i]
                 }
                 out.values[r * outFeatures + o] = total
             }
