@@ -92,7 +92,7 @@ public enum ModelDirectory {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let configURL = directory.appendingPathComponent("config.json")
         try encoder.encode(fields).write(to: configURL, options: .atomic)
-        let tensors = try parameters.map { (name: $0.name, tensor: try $0.parameter.fileLayout($0.parameter.value)) }
+        let tensors = try parameters.map { (name: $0.name, tensor: try $0.parameter.fileValue) }
         try Safetensors.writeSharded(tensors, dtype: dtype, maxShardBytes: maxShardBytes, to: directory)
     }
 

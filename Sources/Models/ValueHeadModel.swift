@@ -43,7 +43,7 @@ extension ModelDirectory {
     public static func save(_ model: ValueHeadModel, to directory: URL) throws {
         guard model.sharesTrunk else { return try save(model.namedParameters, fields: model.trunk.configFields, to: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Safetensors.write(try model.namedParameters.map { ($0.name, try $0.parameter.fileLayout($0.parameter.value)) }, metadata: ["format": "pt"],
+        try Safetensors.write(try model.namedParameters.map { ($0.name, try $0.parameter.fileValue) }, metadata: ["format": "pt"],
                               to: directory.appendingPathComponent(SafetensorsCheckpoint.singleFileName))
     }
 

@@ -60,7 +60,7 @@ final class CheckpointTests: XCTestCase {
         let model = try TinyModels.make(TinyModels.gpt2JSON)
         let directory = try TinyModels.temporaryDirectory()
         try ModelDirectory.save(model, to: directory)
-        var tensors = try model.namedParameters.filter { $0.name != dropping }.map { (name: $0.name, tensor: try $0.parameter.fileLayout($0.parameter.value)) }
+        var tensors = try model.namedParameters.filter { $0.name != dropping }.map { (name: $0.name, tensor: try $0.parameter.fileValue) }
         if let extra { tensors.append((name: extra.0, tensor: extra.1)) }
         try Safetensors.write(tensors, to: directory.appendingPathComponent("model.safetensors"))
         return directory

@@ -31,7 +31,7 @@ final class NNTests: XCTestCase {
         let conv1D = Linear(5, 3, conv1D: true, initializer: &initializer)
         let fileWeight = Tensor.randn([5, 3], using: &rng)
         try conv1D.weight.assign(try conv1D.weight.fromFileLayout(fileWeight))
-        XCTAssertEqual(try conv1D.weight.fileLayout(conv1D.weight.value).scalars, fileWeight.scalars)
+        XCTAssertEqual(try conv1D.weight.fileValue.scalars, fileWeight.scalars)
         let x = Tensor.randn([2, 4, 5], using: &rng)
         let expected = try Tensor.matmul(x.reshaped([8, 5]), fileWeight).scalars
         for (u, v) in zip(try conv1D(x).scalars, expected) { XCTAssertEqual(u, v, accuracy: 1e-5) }

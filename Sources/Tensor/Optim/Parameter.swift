@@ -15,12 +15,16 @@ public final class Parameter: @unchecked Sendable {
     }
 
     /// `tensor` (the value, or optimizer state shaped like it) laid out as files hold it.
-    public func fileLayout(_ tensor: Tensor) throws -> Tensor {
-        isTransposedInFiles ? try withNoGrad { try tensor.detached().transposed() } : tensor
-    }
+    public func fileLayout(_ tensor: Tensor) throws -> Tensor { try transposedIfInFiles(tensor) }
 
     /// A tensor read from a file, laid out as this parameter holds it.
-    public func fromFileLayout(_ tensor: Tensor) throws -> Tensor {
+    public func fromFileLayout(_ tensor: Tensor) throws -> Tensor { try transposedIfInFiles(tensor) }
+
+    /// The value as files hold it.
+    public var fileValue: Tensor { get throws { try fileLayout(value) } }
+
+    /// Both directions are one transpose; a tensor of another rank is left for the caller's shape check to name.
+    private func transposedIfInFiles(_ tensor: Tensor) throws -> Tensor {
         isTransposedInFiles && tensor.rank == 2 ? try withNoGrad { try tensor.transposed() } : tensor
     }
 
