@@ -11,8 +11,9 @@ DEMO_OUT ?= rlhf-demo
 demo: deps release
 	$(RLHF) demo --out $(DEMO_OUT)$(if $(wildcard $(DEMO_OUT)/stages), --resume)
 
+# Beyond the build: a headless browser for the labeling page's browser test, Open MPI for the data-parallel tests.
 test: deps
-	@scripts/install-browser.sh
+	@scripts/apt-install.sh chromium chromium-driver openmpi-bin
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 

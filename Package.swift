@@ -17,7 +17,7 @@ let package = Package(
     name: "RLHFKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RLHFKit", targets: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Personalization", "Demo"]),
+        .library(name: "RLHFKit", targets: ["Tensor", "Distributed", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Personalization", "Demo"]),
         .executable(name: "rlhf", targets: ["rlhf"]),
     ],
     dependencies: [
@@ -41,13 +41,17 @@ let package = Package(
             swiftSettings: tensorFlags,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
+        // Open MPI loaded at run time (dlopen), so neither the build nor a single-process run needs MPI.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // Data-parallel jobs: the ranks of an mpirun/srun launch and the gradient all-reduce.
+        .target(name: "Distributed", dependencies: ["Tensor", "CMPI"]),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Tokenizer"),
         // Hugging Face Hub ids: the shared cache's layout, downloads into it (checksums, resume, locks).
         .target(name: "Hub", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Models", dependencies: ["Tensor", "NN", "Hub"]),
         .target(name: "Data", dependencies: ["Tensor", "Tokenizer"]),
-        .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data", "Feedback"]),
+        .target(name: "Alignment", dependencies: ["Tensor", "NN", "Models", "Tokenizer", "Data", "Feedback", "Distributed"]),
         .target(
             name: "Feedback",
             dependencies: ["Tensor", "Data", .product(name: "GRDB", package: "GRDB.swift"),
@@ -64,7 +68,7 @@ let package = Package(
         .target(name: "Demo", dependencies: ["Tensor", "Tokenizer", "Models", "Alignment", "Feedback"]),
         .executableTarget(
             name: "rlhf",
-            dependencies: ["Tensor", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Personalization", "Demo",
+            dependencies: ["Tensor", "Distributed", "NN", "Tokenizer", "Hub", "Models", "Data", "Alignment", "Feedback", "Personalization", "Demo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
@@ -79,7 +83,7 @@ let package = Package(
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Personalization", "Tensor", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Feedback", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "Alignment", "Feedback", "Demo", "MockHub"],
+        .testTarget(name: "CLITests", dependencies: ["rlhf", "Tensor", "Data", "NN", "Models", "Alignment", "Feedback", "Demo", "MockHub"],
                     exclude: ["Fixtures"]),
     ]
 )

@@ -81,3 +81,30 @@ public func heldOut<Item>(_ items: [Item], fraction: Double, seed: UInt64) -> (t
     let held = Set(order.prefix(Int((Double(items.count) * fraction).rounded())))
     return (items.indices.filter { !held.contains($0) }.map { items[$0] }, items.indices.filter { held.contains($0) }.map { items[$0] })
 }
+
+/// One rank's part of every batch in a data-parallel job: part `index` of `count` contiguous parts whose sizes
+/// differ by at most one, so the parts together are the batch one process would take.
+public struct Shard: Sendable, Equatable {
+    public let index: Int
+    public let count: Int
+
+    public init(index: Int, count: Int) { (self.index, self.count) = (index, count) }
+
+    /// The whole batch: a job of one process.
+    public static let whole = Shard(index: 0, count: 1)
+
+    public func part<Item>(of batch: [Item]) -> [Item] {
+        Array(batch[(index * batch.count / count)..<((index + 1) * batch.count / count)])
+    }
+
+    /// Why some rank would get no examples of one of the first `microBatches` batches of `batchSize` (each epoch's
+    /// last batch holding what is left of `examples`), or nil when every one reaches every rank.
+    public func emptyPartReason(examples: Int, batchSize: Int, microBatches: Int) -> String? {
+        if min(batchSize, examples) < count { return "a batch of \(min(batchSize, examples)) examples cannot be split over \(count) ranks" }
+        let last = examples % batchSize, perEpoch = (examples + batchSize - 1) / batchSize
+        if last > 0, last < count, microBatches >= perEpoch {
+            return "the last batch of each epoch holds \(last) of the \(examples) examples, too few for \(count) ranks"
+        }
+        return nil
+    }
+}

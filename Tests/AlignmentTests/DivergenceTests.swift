@@ -16,7 +16,7 @@ final class DivergenceTests: XCTestCase {
         var name: String { "poisoned" }
         var trainableParameters: [(name: String, parameter: Parameter)] { [("w", weight)] }
         var microBatchesPerEpoch: Int { 100 }
-        func loss(microBatch index: Int) throws -> MicroBatchLoss {
+        func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss {
             let squares = try (weight.value * weight.value).sum()
             return MicroBatchLoss(loss: index >= poisonedAt ? squares * .nan : squares, tokens: 3)
         }

@@ -1,4 +1,5 @@
 import Alignment
+import Data
 import Foundation
 import Tensor
 import XCTest
@@ -17,7 +18,7 @@ final class TaskMixtureTests: XCTestCase {
         var trainableParameters: [(name: String, parameter: Parameter)] { [("x", parameter)] }
         var microBatchesPerEpoch: Int { targets.count }
 
-        func loss(microBatch index: Int) throws -> MicroBatchLoss {
+        func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss {
             let difference = try parameter.value - Tensor(shape: [1], scalars: [targets[index % targets.count]])
             return MicroBatchLoss(loss: try (difference * difference).sum(), tokens: 1, metrics: ["target": Double(targets[index % targets.count])])
         }

@@ -20,7 +20,7 @@ final class BrowserTests: XCTestCase {
         })], to: project)
         let labeler = try await database.labelers(1, in: project)[0]
         guard let browser = try await WebDriver.start() else {
-            throw XCTSkip("chromium and chromedriver are not installed: run scripts/install-browser.sh")
+            throw XCTSkip("chromium and chromedriver are not installed: run scripts/apt-install.sh chromium chromium-driver")
         }
         do {
             try await database.withServer { api in

@@ -178,7 +178,7 @@ final class ChatBrowserTests: XCTestCase {
     /// A chat user at their personal link on /chat (ready), the server running the demo model beside the labeling app.
     private func withChatPage(_ body: @escaping @Sendable (TestDatabase, ChatUserCredentials, WebDriver) async throws -> Void) async throws {
         guard let browser = try await WebDriver.start() else {
-            throw XCTSkip("chromium and chromedriver are not installed: run scripts/install-browser.sh")
+            throw XCTSkip("chromium and chromedriver are not installed: run scripts/apt-install.sh chromium chromium-driver")
         }
         do {
             let database = try await TestDatabase()

@@ -33,11 +33,14 @@ public final class DPOTrainer: TrainingTask {
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
-    public func loss(microBatch index: Int) throws -> MicroBatchLoss {
+    public func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss {
         models.adapters?.reseedDropout(microBatch: index)
-        let logps = try logProbabilities(schedule.batch(index), set: 0)
+        let batch = schedule.batch(index)
+        let rows = shard.part(of: batch)
+        let logps = try logProbabilities(rows, set: 0)
         let tokens = logps.pairs.reduce(0) { $0 + $1.tokenCount }
-        return MicroBatchLoss(loss: try loss.loss(logps.values), tokens: tokens, metrics: loss.metrics(logps.values))
+        return MicroBatchLoss(loss: try loss.loss(logps.values), tokens: tokens, metrics: loss.metrics(logps.values),
+                              share: Double(rows.count) / Double(batch.count))
     }
 
     /// Held-out loss and TRL's metrics over every held-out pair, named `eval_loss`, `eval_rewards/accuracies`, ….

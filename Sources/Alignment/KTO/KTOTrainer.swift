@@ -51,7 +51,10 @@ public final class KTOTrainer: TrainingTask {
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
-    public func loss(microBatch index: Int) throws -> MicroBatchLoss {
+    /// The KL estimate is a statistic of the whole batch.
+    public var splitsAcrossRanks: Bool { false }
+
+    public func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss {
         models.adapters?.reseedDropout(microBatch: index)
         let (batch, tokens) = try logProbabilities(schedule.batch(index), set: 0)
         return MicroBatchLoss(loss: try loss.loss(batch), tokens: tokens, metrics: loss.metrics(batch))

@@ -18,14 +18,18 @@ public final class MetricsSink {
         return latest
     }
 
-    public init(output: URL, tensorBoardDirectory: URL?) {
+    /// False on the ranks of a data-parallel job other than 0: they keep `history` and write nothing.
+    public let writesFiles: Bool
+
+    public init(output: URL, tensorBoardDirectory: URL?, writesFiles: Bool = true) {
         url = output.appendingPathComponent("metrics.jsonl")
-        self.tensorBoardDirectory = tensorBoardDirectory
+        (self.tensorBoardDirectory, self.writesFiles) = (tensorBoardDirectory, writesFiles)
     }
 
     /// Opens the logs: a fresh run removes what an earlier attempt logged; a resumed one drops the lines logged
     /// after its checkpoint's `step` (it logs those steps again), and TensorBoard is told to drop them too.
     public func open(resumingAfter step: Int?) throws {
+        guard writesFiles else { return }
         if let step {
             try JSONLines.truncate(url, after: step, key: "step")
             history = ((try? JSONLines.read(url)) ?? []).map { $0.object.compactMapValues { ($0 as? NSNumber)?.doubleValue } }
@@ -39,8 +43,10 @@ public final class MetricsSink {
     public func log(_ metrics: [String: Double], step: Int) throws {
         var line = metrics
         line["step"] = Double(step)
-        try JSONLines.appendLine(try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]), to: url)
-        try tensorBoard?.add(metrics, step: step)
+        if writesFiles {
+            try JSONLines.appendLine(try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]), to: url)
+            try tensorBoard?.add(metrics, step: step)
+        }
         history.append(line)
     }
 

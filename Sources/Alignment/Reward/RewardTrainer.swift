@@ -35,12 +35,14 @@ public final class RewardTrainer: TrainingTask {
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
-    public func loss(microBatch index: Int) throws -> MicroBatchLoss {
+    public func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss {
         adapters?.reseedDropout(microBatch: index)
-        let groups = schedule.batch(index).map { train[$0] }
+        let batch = schedule.batch(index).map { train[$0] }
+        let groups = shard.part(of: batch)
         let (loss, correct, tokens) = try evaluate(groups)
         let comparisons = groups.reduce(0) { $0 + $1.comparisons.count }
-        return MicroBatchLoss(loss: loss, tokens: tokens, metrics: ["accuracy": correct / Double(max(comparisons, 1))])
+        return MicroBatchLoss(loss: loss, tokens: tokens, metrics: ["accuracy": correct / Double(max(comparisons, 1))],
+                              share: Double(comparisons) / Double(max(1, batch.reduce(0) { $0 + $1.comparisons.count })))
     }
 
     /// Held-out loss and accuracy (chosen scored above rejected, or the label's sign right).

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// What a run reports while it works. `RunControl.onEvent` returns false to stop the run early.
@@ -20,10 +21,14 @@ public struct RunControl {
     public var overwrite: Bool
     /// Every event; return false to stop early (the model is saved as it is).
     public var onEvent: (RunEvent) -> Bool
+    /// The ranks of a data-parallel job (`Launch.communicator()`); each trains on its share of every batch and rank 0
+    /// writes the output. A caller whose run throws must `abort` the job, or the other ranks wait for it.
+    public var communicator: any Communicator
 
     public init(resume: Bool = false, allowConfigChange: Bool = false, overwrite: Bool = false,
-                onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
+                communicator: any Communicator = SingleProcess(), onEvent: @escaping (RunEvent) -> Bool = { _ in true }) {
         (self.resume, self.allowConfigChange, self.overwrite, self.onEvent) = (resume, allowConfigChange, overwrite, onEvent)
+        self.communicator = communicator
     }
 
     func log(_ message: String) { _ = onEvent(.message(message)) }

@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import Foundation
 import Models
 
@@ -25,8 +26,9 @@ struct RunSession<Config: RunConfiguration> {
     let output: URL
     /// The checkpoint the run resumes from; nil when it starts at the first step.
     let checkpoint: URL?
-    /// Held until the run ends, so no other job writes into the same directory meanwhile.
-    private let claim: OutputDirectory
+    /// Held until the run ends, so no other job writes into the same directory meanwhile (by rank 0 of a
+    /// data-parallel job, which alone writes there).
+    private let claim: OutputDirectory?
     private let started = Date()
 
     /// Validates the configuration, claims the output directory and decides where the run starts
@@ -40,8 +42,11 @@ struct RunSession<Config: RunConfiguration> {
         let exists = { (name: String) in FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) }
         let cutShort = !exists(TrainerState.fileName) && (exists("metrics.jsonl") || !OutputDirectory.holdsModel(output))
         let continuing = control.resume && (CheckpointStore(output: output).latest() != nil || cutShort)
-        claim = try OutputDirectory(output, inputs: config.inputs.map { URL(fileURLWithPath: $0) }, overwrite: control.overwrite,
-                                    continuing: continuing)
+        let communicator = control.communicator
+        claim = communicator.isLeader
+            ? try OutputDirectory(output, inputs: config.inputs.map { URL(fileURLWithPath: $0) }, overwrite: control.overwrite, continuing: continuing)
+            : nil
+        try communicator.barrier()  // the directory is claimed (and cleared for a fresh run) before any rank reads its checkpoints
         checkpoint = try TrainingLoop.start(config, output: output, control: control)
         PeakMemory.reset()
     }
@@ -52,15 +57,22 @@ struct RunSession<Config: RunConfiguration> {
     /// output directory and records the configuration and the loop's state beside it.
     func train(_ training: any SteppedTraining, totalSteps: Int, saveEvery: Int, evalEvery: Int,
                saveFinal: (URL) throws -> Void) throws -> RunResult {
-        let metrics = MetricsSink(output: output, tensorBoardDirectory: config.logging.directory(output: output))
+        let communicator = control.communicator
+        guard communicator.size == 1 || (training as? GradientDescent)?.task.splitsAcrossRanks == true else {
+            throw JobError("\(training.name) does not train data-parallel yet; run it as one process")
+        }
+        let metrics = MetricsSink(output: output, tensorBoardDirectory: config.logging.directory(output: output),
+                                  writesFiles: communicator.isLeader)
         let loop = TrainingLoop(training: training, totalSteps: totalSteps, output: output, saveEvery: saveEvery,
-                                evalEvery: evalEvery, metrics: metrics)
+                                evalEvery: evalEvery, metrics: metrics, communicator: communicator)
         let (steps, stoppedEarly) = try loop.run(config, from: checkpoint, control: control)
         if let stoppedEarly { log(stoppedEarly) }
-        try saveFinal(output)
-        try config.write(to: output)
-        try TrainerState(step: steps, totalSteps: totalSteps, trainer: training.name).write(to: output)
-        log("saved \(output.path)")
+        if communicator.isLeader {
+            try saveFinal(output)
+            try config.write(to: output)
+            try TrainerState(step: steps, totalSteps: totalSteps, trainer: training.name).write(to: output)
+            log("saved \(output.path)")
+        }
         return RunResult(output: output.path, steps: steps, metrics: metrics.latest, logHistory: metrics.history, seconds: Date().timeIntervalSince(started),
                          peakMemoryBytes: PeakMemory.bytes, stoppedEarly: stoppedEarly)
     }
@@ -69,7 +81,12 @@ struct RunSession<Config: RunConfiguration> {
     func train(gradientDescent task: any TrainingTask, training: TrainingConfig, examples: Int,
                saveFinal: (URL) throws -> Void) throws -> RunResult {
         let totalSteps = training.totalSteps(exampleCount: examples)
-        return try train(GradientDescent(task: task, config: training, totalSteps: totalSteps), totalSteps: totalSteps,
-                         saveEvery: training.saveEvery, evalEvery: training.evalEvery, saveFinal: saveFinal)
+        let communicator = control.communicator
+        let shard = Shard(index: communicator.rank, count: communicator.size)
+        if let reason = shard.emptyPartReason(examples: examples, batchSize: training.batchSize, microBatches: totalSteps * training.gradAccum) {
+            throw JobError("data-parallel: \(reason); choose a batch size that gives every rank at least one example")
+        }
+        return try train(GradientDescent(task: task, config: training, totalSteps: totalSteps, communicator: communicator),
+                         totalSteps: totalSteps, saveEvery: training.saveEvery, evalEvery: training.evalEvery, saveFinal: saveFinal)
     }
 }

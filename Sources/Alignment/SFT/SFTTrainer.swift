@@ -33,10 +33,22 @@ public final class SFTTrainer: TrainingTask {
 
     public var microBatchesPerEpoch: Int { schedule.batchesPerEpoch }
 
-    public func loss(microBatch index: Int) throws -> MicroBatchLoss {
-        let examples = schedule.batch(index).map { train[$0] }
+    public func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss {
+        let batch = schedule.batch(index).map { train[$0] }
+        let examples = shard.part(of: batch)
         adapters?.reseedDropout(microBatch: index)
-        return MicroBatchLoss(loss: try loss(examples), tokens: Batch(examples, padID: padID).realTokens)
+        return MicroBatchLoss(loss: try loss(examples), tokens: Batch(examples, padID: padID).realTokens,
+                              share: Double(lossTokens(examples)) / Double(max(1, lossTokens(batch))))
+    }
+
+    /// The tokens `examples`' mean loss is taken over: the labelled next-token targets of a decoder, the target
+    /// sequence of an encoder-decoder.
+    private func lossTokens(_ examples: [TokenizedExample]) -> Int {
+        let ignored = TokenizedExample.ignoredLabel
+        guard model is any CausalLanguageModel else {
+            return examples.reduce(0) { $0 + $1.ids.count - ($1.labels.firstIndex { $0 != ignored } ?? $1.ids.count) }
+        }
+        return examples.reduce(0) { $0 + $1.labels.dropFirst().filter { $0 != ignored }.count }
     }
 
     /// Token-weighted mean loss over the held-out examples.

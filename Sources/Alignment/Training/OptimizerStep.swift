@@ -2,8 +2,8 @@ import Data
 import Tensor
 
 /// The one way every trainer updates weights: zero the gradients, backpropagate each micro-batch's loss (scaled
-/// so they sum to a mean), hand the summed gradients to `synchronizeGradients` (where a data-parallel run will
-/// all-reduce them), clip their global norm, and step at the scheduled learning rate.
+/// so they sum to a mean), hand the summed gradients to `synchronizeGradients` (where a data-parallel run sums them
+/// over its ranks), clip their global norm, and step at the scheduled learning rate.
 public final class OptimizerStep {
     public let optimizer: any Optimizer
     public let peakLearningRate: Float

@@ -26,10 +26,13 @@ public final class TaskMixture: TrainingTask {
     public var microBatchesPerEpoch: Int { members.map(\.task.microBatchesPerEpoch).max()! }
 
     /// The members' weighted sum; their metrics are kept under `<task>/<metric>` with `<task>/loss`.
-    public func loss(microBatch index: Int) throws -> MicroBatchLoss {
+    /// Members may weigh their shards differently, so one share cannot stand for the mixture's.
+    public var splitsAcrossRanks: Bool { false }
+
+    public func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss {
         var total: Tensor?, tokens = 0, metrics: [String: Double] = [:]
         for (task, weight) in members {
-            let part = try task.loss(microBatch: index)
+            let part = try task.loss(microBatch: index, shard: shard)
             let weighted = try part.loss * weight
             total = try total.map { try $0 + weighted } ?? weighted
             tokens += part.tokens

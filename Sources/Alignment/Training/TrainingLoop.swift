@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import Foundation
 import Tensor
 
@@ -37,10 +38,13 @@ public struct TrainingLoop {
     /// Evaluate every this many steps (0 = only at the end).
     public let evalEvery: Int
     public let metrics: MetricsSink
+    /// In a data-parallel job only rank 0 writes checkpoints.
+    public let communicator: any Communicator
 
-    public init(training: any SteppedTraining, totalSteps: Int, output: URL, saveEvery: Int, evalEvery: Int, metrics: MetricsSink) {
+    public init(training: any SteppedTraining, totalSteps: Int, output: URL, saveEvery: Int, evalEvery: Int, metrics: MetricsSink,
+                communicator: any Communicator = SingleProcess()) {
         (self.training, self.totalSteps, self.output, self.saveEvery, self.evalEvery) = (training, totalSteps, output, saveEvery, evalEvery)
-        self.metrics = metrics
+        (self.metrics, self.communicator) = (metrics, communicator)
     }
 
     /// Where a run of `config` into `output` starts, decided before anything is loaded: the checkpoint to resume from,
@@ -68,7 +72,7 @@ public struct TrainingLoop {
     public func run<Config: RunConfiguration>(_ config: Config, from checkpoint: URL?, control: RunControl) throws -> (steps: Int, stoppedEarly: String?) {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let store = CheckpointStore(output: output)
-        store.removeIncomplete()
+        if communicator.isLeader { store.removeIncomplete() }
         var step = 0
         if let checkpoint {
             try training.restoreCheckpoint(from: checkpoint)
@@ -101,7 +105,7 @@ public struct TrainingLoop {
                 guard try evaluate(at: step) else { return (step, "stopped by the caller") }
             }
             if let stop { return (step, stop) }
-            if saveEvery > 0, step % saveEvery == 0, step < totalSteps {
+            if saveEvery > 0, step % saveEvery == 0, step < totalSteps, communicator.isLeader {
                 let directory = try store.saveAtomically(step: step) { temporary in
                     try training.saveCheckpoint(to: temporary)
                     try config.write(to: temporary)
@@ -121,26 +125,43 @@ public final class GradientDescent: SteppedTraining {
     public let config: TrainingConfig
     public let update: OptimizerStep
     private let named: [(name: String, parameter: Parameter)]
+    /// The ranks of a data-parallel job; each takes its shard of every micro-batch.
+    private let communicator: any Communicator
+    private let reducer: GradientReducer?
 
-    public init(task: any TrainingTask, config: TrainingConfig, totalSteps: Int) {
-        (self.task, self.config, named) = (task, config, task.trainableParameters)
+    public init(task: any TrainingTask, config: TrainingConfig, totalSteps: Int, communicator: any Communicator = SingleProcess()) {
+        (self.task, self.config, named, self.communicator) = (task, config, task.trainableParameters, communicator)
         update = OptimizerStep(optimizer: config.makeOptimizer(named.map(\.parameter)), peakLearningRate: config.learningRate,
                                schedule: config.learningRateSchedule(totalSteps: totalSteps), maxGradNorm: config.maxGradNorm)
+        reducer = communicator.size > 1 ? GradientReducer(communicator: communicator) : nil
+        if let reducer { update.synchronizeGradients = reducer.sum }
     }
 
     public var name: String { task.name }
 
+    /// Each rank weights its loss and metrics by its share of the micro-batch, so their sums over the ranks are what
+    /// one process computes on the whole batch.
     public func step(_ index: Int) throws -> [String: Double] {
         let started = DispatchTime.now().uptimeNanoseconds
+        let shard = Shard(index: communicator.rank, count: communicator.size)
         var loss = 0.0, tokens = 0, taskMetrics: [String: Double] = [:]
         let gradNorm = try update.update(step: index, microBatches: config.gradAccum) { micro in
-            let result = try task.loss(microBatch: index * config.gradAccum + micro)
-            loss += Double(try result.loss.item) / Double(config.gradAccum)
+            let result = try task.loss(microBatch: index * config.gradAccum + micro, shard: shard)
+            let weight = result.share / Double(config.gradAccum)
+            loss += Double(try result.loss.item) * weight
             tokens += result.tokens
-            taskMetrics.merge(result.metrics.mapValues { $0 / Double(config.gradAccum) }, uniquingKeysWith: +)
-            return result.loss
+            taskMetrics.merge(result.metrics.mapValues { $0 * weight }, uniquingKeysWith: +)
+            return result.share == 1 ? result.loss : try result.loss * Float(result.share)
+        }
+        if communicator.size > 1 {
+            let keys = taskMetrics.keys.sorted()
+            var summed = [loss, Double(tokens)] + keys.map { taskMetrics[$0]! }
+            try communicator.sum(&summed)
+            (loss, tokens) = (summed[0], Int(summed[1]))
+            for (key, value) in zip(keys, summed.dropFirst(2)) { taskMetrics[key] = value }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        if let reducer { taskMetrics["allreduce_fraction"] = reducer.lastSeconds / seconds }
         return taskMetrics.merging([
             "loss": loss, "learning_rate": Double(update.optimizer.learningRate), "grad_norm": Double(gradNorm),
             "tokens_per_second": Double(tokens) / seconds, "tokens": Double(tokens),
@@ -169,9 +190,12 @@ public struct MicroBatchLoss {
     public var tokens: Int
     /// The algorithm's own statistics (e.g. DPO's `rewards/margins`), averaged over a step's micro-batches.
     public var metrics: [String: Double]
+    /// The fraction of the whole micro-batch's mean this rank's shard stands for (its share of the loss-bearing tokens,
+    /// pairs or examples); 1 in one process.
+    public var share: Double
 
-    public init(loss: Tensor, tokens: Int, metrics: [String: Double] = [:]) {
-        (self.loss, self.tokens, self.metrics) = (loss, tokens, metrics)
+    public init(loss: Tensor, tokens: Int, metrics: [String: Double] = [:], share: Double = 1) {
+        (self.loss, self.tokens, self.metrics, self.share) = (loss, tokens, metrics, share)
     }
 }
 
@@ -183,12 +207,22 @@ public protocol TrainingTask: AnyObject {
     var trainableParameters: [(name: String, parameter: Parameter)] { get }
     /// Micro-batches in one pass over the training data.
     var microBatchesPerEpoch: Int { get }
-    /// The loss of the `index`-th micro-batch since the start of training.
-    func loss(microBatch index: Int) throws -> MicroBatchLoss
+    /// Whether shards of a micro-batch add up to the whole one's gradient (false where the loss needs statistics of
+    /// the whole batch, as KTO's KL estimate does).
+    var splitsAcrossRanks: Bool { get }
+    /// The loss of this rank's `shard` of the `index`-th micro-batch since the start of training.
+    func loss(microBatch index: Int, shard: Shard) throws -> MicroBatchLoss
     /// Held-out metrics; empty when there is no held-out data.
     func evaluate() throws -> [String: Double]
     /// Writes the model (a Hugging Face directory, or an adapter) into `directory`.
     func saveModel(to directory: URL) throws
     /// Loads the weights a checkpoint saved.
     func loadModel(from directory: URL) throws
+}
+
+extension TrainingTask {
+    public var splitsAcrossRanks: Bool { true }
+
+    /// The loss of the whole `index`-th micro-batch.
+    public func loss(microBatch index: Int) throws -> MicroBatchLoss { try loss(microBatch: index, shard: .whole) }
 }

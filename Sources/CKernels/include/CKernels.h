@@ -23,4 +23,9 @@ void rlhf_gelu_tanh_forward(const float *x, float *y, long count);
 void rlhf_gelu_tanh_backward(const float *g, const float *x, float *dx, long count);
 #endif
 
+#if defined(__linux__)
+/// The cores this process may run on (its CPU affinity, which mpirun and SLURM narrow per rank); 0 if unknown.
+int rlhf_usable_cores(void);
+#endif
+
 #endif

@@ -1,9 +1,20 @@
+#if os(Linux)
+import CKernels
+#endif
 import Dispatch
 import Foundation
 
 /// Splits loops across the machine's cores.
 public enum Parallel {
-    public static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The cores this process may use: on Linux its CPU affinity, so each rank that mpirun binds to its own cores
+    /// splits work over those alone.
+    public static let coreCount: Int = {
+        #if os(Linux)
+        let usable = Int(rlhf_usable_cores())
+        if usable > 0 { return usable }
+        #endif
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Runs `body` over contiguous chunks covering `0..<count`, each at least `grain` long,
     /// on all cores; small loops stay on the calling thread.

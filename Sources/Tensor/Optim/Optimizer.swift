@@ -28,10 +28,7 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float
     let coefficient = maxNorm / (norm + 1e-6)
     if coefficient < 1 {
         for p in parameters {
-            guard var g = p.value.node?.grad else { continue }
-            p.value.node?.grad = nil
-            g.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= coefficient } }
-            p.value.node?.grad = g
+            p.withMutableGradient { for i in $0.indices { $0[i] *= coefficient } }
         }
     }
     return norm

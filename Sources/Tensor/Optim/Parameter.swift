@@ -41,6 +41,16 @@ public final class Parameter: @unchecked Sendable {
 
     public func zeroGrad() { value.zeroGrad() }
 
+    /// Writes the accumulated gradient in place (clipping, summing over data-parallel ranks). With `creating`, a
+    /// trainable parameter that has none gets zeros first; otherwise nil when it has none.
+    @discardableResult
+    public func withMutableGradient<R>(creating: Bool = false, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R? {
+        guard let node = value.node, var gradient = node.grad ?? (creating ? Tensor.zeros(value.shape) : nil) else { return nil }
+        node.grad = nil  // so the write below is in place, not into a copy
+        defer { node.grad = gradient }
+        return try gradient.withUnsafeMutableBufferPointer(body)
+    }
+
     /// Replaces the values (e.g. from a checkpoint), keeping trainability.
     public func assign(_ newValue: Tensor) throws {
         guard newValue.shape == value.shape else {

@@ -12,7 +12,7 @@ func runPeerTrainingBench(_ name: String, task: any TrainingTask, config: Traini
                           examplesPerStep: Int, tokensPerStep: Int, json: Bool) throws {
     let progress = ProgressLine(enabled: !json)
     PeakMemory.reset()
-    let rates = try timedSteps(GradientDescent(task: task, config: config, totalSteps: steps + 2), steps: steps, progress: progress)
+    let rates = try timedSteps(GradientDescent(task: task, config: config, totalSteps: steps + 2), steps: steps, progress: progress).rates
     progress.clear()
     let tokensPerSecond = rates.sorted()[rates.count / 2]
     let peakMB = Double(PeakMemory.bytes) / 1_048_576

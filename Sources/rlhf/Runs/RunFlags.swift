@@ -1,6 +1,7 @@
 import Alignment
 import ArgumentParser
 import Data
+import Distributed
 import Foundation
 
 /// Help text ending in the library's default, written as `--print-config` and generated command lines write it.
@@ -49,9 +50,24 @@ struct RunFlags: ParsableArguments {
     /// Prints the configuration, or runs it with progress on stderr and prints its result.
     func execute<Config: RunConfiguration>(_ config: Config, _ run: (Config, RunControl) throws -> RunResult) throws {
         if printConfig { return print(String(decoding: try ConfigCoding.encode(config), as: UTF8.self)) }
+        let communicator = try Launch.communicator()
+        defer { communicator.finish() }
+        if communicator.size > 1 { sayWhenTheLauncherStops(communicator) }
         let reporter = TrainingReporter()
-        let result = try run(config, RunControl(resume: resume, allowConfigChange: allowConfigChange, overwrite: overwrite,
-                                                 onEvent: reporter.handle))
+        let control = RunControl(resume: resume, allowConfigChange: allowConfigChange, overwrite: overwrite, communicator: communicator,
+                                 onEvent: communicator.isLeader ? reporter.handle : { _ in true })
+        let result: RunResult
+        do {
+            result = try run(config, control)
+        } catch where communicator.size > 1 {
+            // Every rank says why, then the job ends on all of them rather than leave the others waiting.
+            FileHandle.standardError.write(Foundation.Data("Error: rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+            communicator.abort(code: 1)
+        }
+        guard communicator.isLeader else { return }
+        if let fraction = result.meanAllReduceFraction {
+            reporter.log(String(format: "data-parallel over %d ranks: all-reduce took %.1f%% of step time", communicator.size, 100 * fraction))
+        }
         if json {
             return try printJSON(PrintedResult(output: result.output, steps: result.steps, metrics: result.metrics, seconds: result.seconds,
                                                peakMemoryBytes: result.peakMemoryBytes, stoppedEarly: result.stoppedEarly))
@@ -194,3 +210,22 @@ struct DatasetFlags<Config: DatasetRunConfiguration>: ParsableArguments {
         set(&config.maxLength, maxLength)
     }
 }
+
+extension RunResult {
+    /// The mean, over the steps logged, of the share of step time spent summing gradients over the ranks.
+    var meanAllReduceFraction: Double? {
+        let fractions = logHistory.compactMap { $0["allreduce_fraction"] }
+        return fractions.isEmpty ? nil : fractions.reduce(0, +) / Double(fractions.count)
+    }
+}
+
+/// When one rank of a job fails, mpirun ends the others with SIGTERM: each says so in one line as it goes.
+private func sayWhenTheLauncherStops(_ communicator: any Communicator) {
+    launcherStopLine = strdup("Error: rank \(communicator.rank) of \(communicator.size): stopped by the launcher (another rank failed)\n")
+    signal(SIGTERM) { _ in
+        if let line = launcherStopLine { write(2, line, strlen(line)) }
+        _exit(1)
+    }
+}
+
+nonisolated(unsafe) private var launcherStopLine: UnsafeMutablePointer<CChar>?
