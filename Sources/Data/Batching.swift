@@ -93,9 +93,10 @@ public struct Shard: Sendable, Equatable {
     /// The whole batch: a job of one process.
     public static let whole = Shard(index: 0, count: 1)
 
-    public func part<Item>(of batch: [Item]) -> [Item] {
-        Array(batch[(index * batch.count / count)..<((index + 1) * batch.count / count)])
-    }
+    public func part<Item>(of batch: [Item]) -> [Item] { Array(batch[rows(of: batch.count)]) }
+
+    /// This part's rows of a batch of `size`.
+    public func rows(of size: Int) -> Range<Int> { (index * size / count)..<((index + 1) * size / count) }
 
     /// Why some rank would get no examples of one of the first `microBatches` batches of `batchSize` (each epoch's
     /// last batch holding what is left of `examples`), or nil when every one reaches every rank.

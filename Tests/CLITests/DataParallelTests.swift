@@ -62,6 +62,28 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
+    /// Each rank samples its half of the prompts with the seeds one process gives those rows, so both see the same
+    /// rollouts; the iteration's updates then sum to one process's.
+    func testAPPOIterationOverTwoRanksEndsWithTheParametersOfOneProcess() throws {
+        let mpirun = try openMPILauncher()
+        let work = try temporaryDirectory()
+        let prompts = work.appendingPathComponent("prompts.jsonl")
+        try Data((["Hello there", "What is up", "Tell me a story", "Say something kind"].map { "{\"prompt\": \"\($0)\"}" }
+                  .joined(separator: "\n") + "\n").utf8).write(to: prompts)
+        let ppo = ["ppo", "--policy", Fixture.gpt2, "--reward", Fixture.gpt2Reward, "--prompts", prompts.path, "--iterations", "2",
+                   "--batch-size", "4", "--mini-batches", "2", "--max-new-tokens", "6", "--lr", "1e-4", "--no-tensorboard", "--out"]
+        let (one, two) = (work.appendingPathComponent("one"), work.appendingPathComponent("two"))
+        let single = try runRLHF(ppo + [one.path])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let parallel = try runMPI(mpirun, ranks: 2, ppo + [two.path])
+        XCTAssertEqual(parallel.status, 0, parallel.stderr)
+        try assertSameParameters(one, two, within: 1e-4)
+        try assertSameParameters(one.appendingPathComponent("critic"), two.appendingPathComponent("critic"), within: 1e-4)
+        for key in ["objective/scores", "objective/kl", "loss/policy_avg", "loss/value_avg", "val/clipfrac_avg"] {
+            XCTAssertEqual(try metric(key, in: one), try metric(key, in: two), accuracy: 1e-4, key)
+        }
+    }
+
     func testARankKilledEndsTheJobOnEveryRankAndResumeContinuesIt() throws {
         let mpirun = try openMPILauncher()
         let work = try temporaryDirectory()

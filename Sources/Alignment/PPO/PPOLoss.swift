@@ -1,3 +1,4 @@
+import Distributed
 import Tensor
 
 /// One PPO micro-batch's statistics, TRL's per-micro-batch values (ppo_trainer.py:837-868).
@@ -52,8 +53,12 @@ extension PPOMath {
     ///     same distributions); needed for the entropy statistic and the entropy bonus, optional otherwise.
     ///   - oldLogprobs, oldValues, advantages, returns: [batch, L] from `rewards` and `advantages` (the rows of this
     ///     micro-batch): `PPORewards.logprobs`, `PPOAdvantages.values`, `.advantages`, `.returns`.
+    ///   - whole: in a data-parallel job, the padding of the whole micro-batch of which these are one rank's rows:
+    ///     every mean (loss and statistics) divides by its counts, so the ranks' losses and statistics sum to one
+    ///     process's. Nil: these rows are the micro-batch.
     public static func loss(newLogprobs: Tensor, newValues: Tensor, logits: Tensor? = nil, oldLogprobs: Tensor,
                             oldValues: Tensor, advantages: Tensor, returns: Tensor, padding: ResponsePadding,
+                            normalizedOver whole: ResponsePadding? = nil,
                             hyperparameters: PPOHyperparameters) throws -> (loss: Tensor, stats: PPOStats) {
         let op = "PPOMath.loss"
         for (tensor, name) in [(newLogprobs, "newLogprobs"), (newValues, "newValues"), (oldLogprobs, "oldLogprobs"),
@@ -68,6 +73,10 @@ extension PPOMath {
             throw TensorError.invalidArgument(op: op, "the entropy bonus (c2 = \(c2)) needs the logits")
         }
         let (tokenMask, valueMask) = (padding.tokenMask, padding.valueMask)
+        let counts = whole.map { whole in
+            (tokens: whole.tokenMask.scalars.reduce(0, +), values: whole.valueMask.scalars.reduce(0, +),
+             columns: Float(whole.batchSize * whole.responseLength))
+        }
         let newLP = try newLogprobs.masked(keeping: tokenMask, fill: invalidLogprob)
         let vpred = try newValues.masked(keeping: valueMask, fill: 0)
         let oldLP = try oldLogprobs.detached().masked(keeping: tokenMask, fill: invalidLogprob)
@@ -79,7 +88,7 @@ extension PPOMath {
         let vpredClipped = try Tensor.minimum(try Tensor.maximum(vpred, oldV - cv), oldV + cv)
         let vfError1 = try vpred - R, vfError2 = try vpredClipped - R
         let vfLosses1 = try vfError1 * vfError1, vfLosses2 = try vfError2 * vfError2
-        let vfLoss = try maskedMean(try Tensor.maximum(vfLosses1, vfLosses2), mask: valueMask) * 0.5
+        let vfLoss = try maskedMean(try Tensor.maximum(vfLosses1, vfLosses2), mask: valueMask, count: counts?.values) * 0.5
 
         // Clipped surrogate.
         let eps = hyperparameters.clipRange
@@ -87,21 +96,22 @@ extension PPOMath {
         let ratio = logRatio.exp()
         let pgLosses = try negA * ratio
         let pgLosses2 = try negA * ratio.clamped(min: 1 - eps, max: 1 + eps)
-        let pgLoss = try maskedMean(try Tensor.maximum(pgLosses, pgLosses2), mask: tokenMask)
+        let pgLoss = try maskedMean(try Tensor.maximum(pgLosses, pgLosses2), mask: tokenMask, count: counts?.tokens)
 
         var loss = try pgLoss + vfLoss * hyperparameters.valueCoefficient
         var entropyMean: Float?
         if let logits {
             let entropy = c2 != 0 ? try entropy(logits: logits) : try withNoGrad { try Self.entropy(logits: logits) }
-            if c2 != 0 { loss = try loss - (try maskedMean(entropy, mask: tokenMask)) * c2 }
-            entropyMean = mean(entropy.scalars)
+            if c2 != 0 { loss = try loss - (try maskedMean(entropy, mask: tokenMask, count: counts?.tokens)) * c2 }
+            entropyMean = mean(entropy.scalars, count: counts?.columns)
         }
 
         let stats = PPOStats(
             loss: try loss.item, policyLoss: try pgLoss.item, valueLoss: try vfLoss.item,
-            policyClipFraction: fraction(pgLosses2.scalars, above: pgLosses.scalars, where: tokenMask.scalars),
-            valueClipFraction: fraction(vfLosses2.scalars, above: vfLosses1.scalars, where: valueMask.scalars),
-            approxKL: 0.5 * mean(logRatio.scalars.map { $0 * $0 }), ratio: mean(ratio.scalars), entropy: entropyMean)
+            policyClipFraction: fraction(pgLosses2.scalars, above: pgLosses.scalars, where: tokenMask.scalars, count: counts?.tokens),
+            valueClipFraction: fraction(vfLosses2.scalars, above: vfLosses1.scalars, where: valueMask.scalars, count: counts?.values),
+            approxKL: 0.5 * mean(logRatio.scalars.map { $0 * $0 }, count: counts?.columns), ratio: mean(ratio.scalars, count: counts?.columns),
+            entropy: entropyMean)
         return (loss, stats)
     }
 
@@ -112,18 +122,18 @@ extension PPOMath {
         try logits.softmaxEntropy()
     }
 
-    /// masked_mean of a 0/1 comparison: the share of masked entries where a > b.
-    private static func fraction(_ a: [Float], above b: [Float], where mask: [Float]) -> Float {
+    /// masked_mean of a 0/1 comparison: the share of masked entries (or of `count`) where a > b.
+    private static func fraction(_ a: [Float], above b: [Float], where mask: [Float], count: Float?) -> Float {
         var hits: Float = 0, total: Float = 0
         for i in a.indices where mask[i] != 0 {
             total += 1
             if a[i] > b[i] { hits += 1 }
         }
-        return hits / total
+        return hits / (count ?? total)
     }
 
-    private static func mean(_ values: [Float]) -> Float {
-        Float(values.reduce(0.0) { $0 + Double($1) } / Double(Swift.max(values.count, 1)))
+    private static func mean(_ values: [Float], count: Float?) -> Float {
+        Float(values.reduce(0.0) { $0 + Double($1) } / Double(count ?? Float(Swift.max(values.count, 1))))
     }
 }
 
@@ -166,6 +176,23 @@ public struct PPOStatsLog: Codable, Sendable, Equatable {
     public init() {}
 
     public mutating func append(_ stats: PPOStats) { entries.append(stats) }
+
+    /// Every rank's log, entry by entry: in a data-parallel job each entry is a rank's share of a micro-batch's
+    /// statistics (`PPOMath.loss(normalizedOver:)`), and their sums are one process's.
+    func summed(over communicator: any Communicator) throws -> PPOStatsLog {
+        var values = entries.flatMap { entry in
+            [entry.loss, entry.policyLoss, entry.valueLoss, entry.policyClipFraction, entry.valueClipFraction, entry.approxKL, entry.ratio,
+             entry.entropy ?? 0].map(Double.init)
+        }
+        try communicator.sum(&values)
+        var summed = PPOStatsLog()
+        for (index, entry) in entries.enumerated() {
+            let v = values[(index * 8)..<(index * 8 + 8)].map { Float($0) }
+            summed.append(PPOStats(loss: v[0], policyLoss: v[1], valueLoss: v[2], policyClipFraction: v[3], valueClipFraction: v[4],
+                                   approxKL: v[5], ratio: v[6], entropy: entry.entropy == nil ? nil : v[7]))
+        }
+        return summed
+    }
 
     public var metrics: [String: Double] {
         guard !entries.isEmpty else { return [:] }

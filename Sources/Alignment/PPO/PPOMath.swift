@@ -303,8 +303,9 @@ public enum PPOMath {
     // MARK: Masked statistics (ppo_trainer.py:237-271)
 
     /// TRL's `masked_mean` over everything: Σ values·mask / Σ mask. Differentiable in `values`.
-    public static func maskedMean(_ values: Tensor, mask: Tensor) throws -> Tensor {
-        let count = mask.scalars.reduce(0, +)
+    /// `count`, when given, replaces Σ mask: the count over a whole batch of which `values` are one rank's rows.
+    public static func maskedMean(_ values: Tensor, mask: Tensor, count: Float? = nil) throws -> Tensor {
+        let count = count ?? mask.scalars.reduce(0, +)
         guard count > 0 else { throw TensorError.invalidArgument(op: "maskedMean", "the mask is empty") }
         return try (values * mask).sum() * (1 / count)
     }

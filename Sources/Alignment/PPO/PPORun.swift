@@ -96,11 +96,11 @@ public struct PPOConfig: RunConfiguration {
         let (scorer, critic) = try rewardAndCritic(policyDirectory: policyDirectory, tokenizer: tokenizer, policy: models.policy)
         let trainer = try PPOTrainer(policy: models.policy, adapters: models.adapters, reference: try models.makeReference(),
                                      critic: critic, scorer: scorer, config: self, stopTokenIDs: tokenizer.eosTokenIDs,
-                                     padID: tokenizer.paddingID)
+                                     padID: tokenizer.paddingID, communicator: control.communicator)
         let iterations = PPOIterations(trainer: trainer, prompts: records.map(\.prompt), queries: queries, tokenizer: tokenizer,
-                                       samples: URL(fileURLWithPath: out).appendingPathComponent("samples.jsonl"))
-        if session.checkpoint == nil {
-            try? FileManager.default.removeItem(at: iterations.samples)  // nothing an earlier attempt logged stays
+                                       samples: control.communicator.isLeader ? URL(fileURLWithPath: out).appendingPathComponent("samples.jsonl") : nil)
+        if session.checkpoint == nil, let samples = iterations.samples {
+            try? FileManager.default.removeItem(at: samples)  // nothing an earlier attempt logged stays
         }
         return try session.train(iterations, totalSteps: self.iterations, saveEvery: saveEvery, evalEvery: 0) { out in
             try models.saveFinal(to: out)
@@ -159,20 +159,22 @@ final class PPOIterations: SteppedTraining {
     let prompts: [String]
     let queries: [[Int]]
     let tokenizer: Tokenizer
-    let samples: URL
+    /// samples.jsonl; nil on the ranks of a data-parallel job other than 0.
+    let samples: URL?
 
-    init(trainer: PPOTrainer, prompts: [String], queries: [[Int]], tokenizer: Tokenizer, samples: URL) {
+    init(trainer: PPOTrainer, prompts: [String], queries: [[Int]], tokenizer: Tokenizer, samples: URL?) {
         (self.trainer, self.prompts, self.queries, self.tokenizer, self.samples) = (trainer, prompts, queries, tokenizer, samples)
     }
 
     var name: String { "ppo" }
+    var splitsAcrossRanks: Bool { true }
     var config: PPOConfig { trainer.config }
 
     func step(_ index: Int) throws -> [String: Double] {
         let start = (index * config.batchSize) % queries.count
         let rows = (0..<config.batchSize).map { (start + $0) % queries.count }
         let metrics = try trainer.step(queries: rows.map { queries[$0] })
-        try appendSample(iteration: index + 1, row: rows[0])
+        if let samples { try appendSample(iteration: index + 1, row: rows[0], to: samples) }
         return metrics
     }
 
@@ -190,10 +192,10 @@ final class PPOIterations: SteppedTraining {
 
     func restoreCheckpoint(from directory: URL) throws {
         try trainer.restore(from: directory)
-        try JSONLines.truncate(samples, after: trainer.iteration, key: "iteration")
+        if let samples { try JSONLines.truncate(samples, after: trainer.iteration, key: "iteration") }
     }
 
-    private func appendSample(iteration: Int, row: Int) throws {
+    private func appendSample(iteration: Int, row: Int, to samples: URL) throws {
         let response = try trainer.policy.generate([queries[row]], options: .init(
             maxNewTokens: config.maxNewTokens, sampling: .greedy, stopTokenIDs: trainer.stopTokenIDs))[0]
         let score = try trainer.scorer.scores(queries: [queries[row]], responses: [response])[0]

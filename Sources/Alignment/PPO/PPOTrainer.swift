@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import Foundation
 import Models
 import NN
@@ -38,38 +39,62 @@ public final class PPOTrainer {
     /// Iterations completed (rollout seeds and minibatch shuffles derive from it, so a resumed run repeats
     /// exactly what an uninterrupted one would do).
     public private(set) var iteration = 0
+    /// The ranks of a data-parallel job: each samples and scores its share of the prompts, and trains on its share of
+    /// every mini-batch.
+    public let communicator: any Communicator
 
     /// `adapters` (LoRA mode) are attached to `policy`, whose base they froze; the reference then usually shares
     /// that base (`ReferencePolicy(sharingBaseOf:adapters:)`). Adapter dropout is switched off: PPO's ratios
     /// compare one network at two times (TRL turns dropout off too).
     public init(policy: any LanguageModel, adapters: LoRAAdapters? = nil, reference: ReferencePolicy, critic: any Critic,
-                scorer: any ResponseScorer, config: PPOConfig, stopTokenIDs: Set<Int>, padID: Int) throws {
+                scorer: any ResponseScorer, config: PPOConfig, stopTokenIDs: Set<Int>, padID: Int,
+                communicator: any Communicator = SingleProcess()) throws {
         (self.policy, self.adapters, self.reference, self.critic, self.scorer) = (policy, adapters, reference, critic, scorer)
-        (self.config, self.stopTokenIDs, self.padID) = (config, stopTokenIDs, padID)
+        (self.config, self.stopTokenIDs, self.padID, self.communicator) = (config, stopTokenIDs, padID, communicator)
         adapters?.isTraining = false
         klController = try config.ppo.makeKLController()
         named = Alignment.trainableParameters(of: policy, adapters: adapters).map { ("policy.\($0.name)", $0.parameter) }
             + Alignment.trainableParameters(of: critic, adapters: nil).map { ("critic.\($0.name)", $0.parameter) }
         update = OptimizerStep(optimizer: AdamW(parameters: named.map(\.parameter), learningRate: config.learningRate, weightDecay: 0),
                                peakLearningRate: config.learningRate, maxGradNorm: config.maxGradNorm)
+        if communicator.size > 1 {
+            let smallest = min(config.batchSize, Self.miniBatchRows(batch: config.batchSize, miniBatches: config.miniBatches).min()!)
+            guard smallest >= communicator.size else {
+                throw JobError("data-parallel PPO: a mini-batch of \(smallest) rollouts cannot be split over \(communicator.size) ranks; "
+                               + "raise batch_size or lower mini_batches")
+            }
+            update.synchronizeGradients = GradientReducer(communicator: communicator).sum
+        }
+    }
+
+    /// The sizes of an iteration's mini-batches.
+    static func miniBatchRows(batch: Int, miniBatches: Int) -> [Int] {
+        let per = max(1, (batch + miniBatches - 1) / miniBatches)
+        return stride(from: 0, to: batch, by: per).map { min(batch, $0 + per) - $0 }
     }
 
     /// One PPO iteration on `queries` (token ids); returns TRL-named metrics.
     public func step(queries: [[Int]]) throws -> [String: Double] {
         let hyper = config.ppo
-        var sampling = SamplingOptions(temperature: config.temperature, seed: config.seed &+ UInt64(iteration) &* 1_000_003)
+        // A rank samples and scores its own rows (each with the seed one process gives that row), then every rank
+        // assembles the whole rollout, so rewards, whitening and KL control see the whole batch everywhere.
+        let shard = Shard(index: communicator.rank, count: communicator.size)
+        let mine = shard.rows(of: queries.count)
+        var sampling = SamplingOptions(temperature: config.temperature, seed: config.seed &+ UInt64(iteration) &* 1_000_003 &+ UInt64(mine.lowerBound))
         sampling.topK = 0
-        let responses = try policy.generate(queries, options: .init(
-            maxNewTokens: config.maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID))
+        let responses = try communicator.gather(try policy.generate(Array(queries[mine]), options: .init(
+            maxNewTokens: config.maxNewTokens, sampling: sampling, stopTokenIDs: stopTokenIDs, padTokenID: padID)), at: mine, count: queries.count)
         let rollout = RolloutBatch(queries: queries, responses: responses, padID: padID)
         let padding = try ResponsePadding(responseMask: rollout.responseMask, responseLength: rollout.responseLength)
+        let own = communicator.size > 1 ? layout(Array(mine), like: rollout) : rollout
         let (logprobs, refLogprobs, values) = try withNoGrad {
-            let states = try policy.responseHiddenStates(rollout)
-            return (try policy.responseLogProbabilities(states: states, rollout, temperature: config.temperature),
-                    try reference.responseLogProbabilities(rollout, temperature: config.temperature),
-                    try critic.responseValues(rollout, policyStates: states))
+            let states = try policy.responseHiddenStates(own)
+            return (try communicator.gather(try policy.responseLogProbabilities(states: states, own, temperature: config.temperature), at: mine, count: queries.count),
+                    try communicator.gather(try reference.responseLogProbabilities(own, temperature: config.temperature), at: mine, count: queries.count),
+                    try communicator.gather(try critic.responseValues(own, policyStates: states), at: mine, count: queries.count))
         }
-        let scores = try scorer.scores(queries: queries, responses: responses)
+        let scores = try communicator.gather(try scorer.scores(queries: Array(queries[mine]), responses: Array(responses[mine])),
+                                             at: mine, count: queries.count)
         let containsEOS = responses.map { $0.contains { stopTokenIDs.contains($0) } }
         let rewards = try PPOMath.rewards(logprobs: logprobs, refLogprobs: refLogprobs, scores: scores, containsEOS: containsEOS,
                                           padding: padding, klCoefficient: Float(klController.value), hyperparameters: hyper)
@@ -83,15 +108,17 @@ public final class PPOTrainer {
             order.shuffle(using: &generator)
             for start in stride(from: 0, to: size, by: per) {
                 let rows = Array(order[start..<min(size, start + per)])
-                let mini = RolloutBatch(queries: rows.map { queries[$0] }, responses: rows.map { responses[$0] }, padID: padID,
-                                        queryLength: rollout.queryLength, responseLength: rollout.responseLength)
+                let mine = shard.part(of: rows)
+                let whole = communicator.size > 1 ? try ResponsePadding(lengths: rows.map { padding.lengths[$0] }, responseLength: padding.responseLength) : nil
                 try update.update(step: iteration) { _ in
-                    let (loss, stats) = try miniBatchLoss(mini, rows: rows, rewards: rewards, advantages: advantages)
+                    let (loss, stats) = try miniBatchLoss(layout(mine, like: rollout), rows: mine, rewards: rewards, advantages: advantages,
+                                                          normalizedOver: whole)
                     statistics.append(stats)
                     return loss
                 }
             }
         }
+        if communicator.size > 1 { statistics = try statistics.summed(over: communicator) }
         var metrics = rewards.metrics.merging(statistics.metrics) { a, _ in a }
         let meanKL = metrics["objective/kl"] ?? 0
         klController.update(currentKL: meanKL, steps: size)
@@ -106,8 +133,8 @@ public final class PPOTrainer {
     /// log-softmax [rows, L, V] goes along as the logits: the entropy statistic is logged every iteration and the
     /// bonus (c2 ≠ 0) trained; the tape keeps that tensor for the backward anyway, and the fused entropy adds only
     /// [rows, L] (or its gradient, with c2 ≠ 0).
-    private func miniBatchLoss(_ mini: RolloutBatch, rows: [Int], rewards: PPORewards,
-                               advantages: PPOAdvantages) throws -> (loss: Tensor, stats: PPOStats) {
+    private func miniBatchLoss(_ mini: RolloutBatch, rows: [Int], rewards: PPORewards, advantages: PPOAdvantages,
+                               normalizedOver whole: ResponsePadding?) throws -> (loss: Tensor, stats: PPOStats) {
         let pick = { (t: Tensor) throws -> Tensor in try t.rows(rows) }
         let states = try policy.responseHiddenStates(mini)
         let (newLogprobs, logits) = try policy.responseLogProbabilitiesAndLogits(states: states, mini, temperature: config.temperature)
@@ -117,7 +144,13 @@ public final class PPOTrainer {
             advantages: try pick(advantages.advantages), returns: try pick(advantages.returns),
             padding: try ResponsePadding(lengths: rows.map { rewards.padding.lengths[$0] },
                                          responseLength: rewards.padding.responseLength),
-            hyperparameters: config.ppo)
+            normalizedOver: whole, hyperparameters: config.ppo)
+    }
+
+    /// The rollout's `rows` laid out as the whole rollout is (its query and response widths).
+    private func layout(_ rows: [Int], like rollout: RolloutBatch) -> RolloutBatch {
+        RolloutBatch(queries: rows.map { rollout.queries[$0] }, responses: rows.map { rollout.responses[$0] }, padID: padID,
+                     queryLength: rollout.queryLength, responseLength: rollout.responseLength)
     }
 
     // MARK: Checkpoints

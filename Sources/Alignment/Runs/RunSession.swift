@@ -58,7 +58,7 @@ struct RunSession<Config: RunConfiguration> {
     func train(_ training: any SteppedTraining, totalSteps: Int, saveEvery: Int, evalEvery: Int,
                saveFinal: (URL) throws -> Void) throws -> RunResult {
         let communicator = control.communicator
-        guard communicator.size == 1 || (training as? GradientDescent)?.task.splitsAcrossRanks == true else {
+        guard communicator.size == 1 || training.splitsAcrossRanks else {
             throw JobError("\(training.name) does not train data-parallel yet; run it as one process")
         }
         let metrics = MetricsSink(output: output, tensorBoardDirectory: config.logging.directory(output: output),

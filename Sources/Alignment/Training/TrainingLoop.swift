@@ -19,9 +19,12 @@ public protocol SteppedTraining: AnyObject {
     func stopReason(after metrics: [String: Double]) -> String?
     /// Whether a fresh run evaluates before its first step too (logged at step 0: the starting model's score).
     var evaluatesBeforeTraining: Bool { get }
+    /// Whether it trains data-parallel: each rank of the run's communicator on its share of every step.
+    var splitsAcrossRanks: Bool { get }
 }
 
 extension SteppedTraining {
+    public var splitsAcrossRanks: Bool { false }
     public func evaluate() throws -> [String: Double] { [:] }
     public func stopReason(after metrics: [String: Double]) -> String? { nil }
     public var evaluatesBeforeTraining: Bool { false }
@@ -138,6 +141,8 @@ public final class GradientDescent: SteppedTraining {
     }
 
     public var name: String { task.name }
+
+    public var splitsAcrossRanks: Bool { task.splitsAcrossRanks }
 
     /// Each rank weights its loss and metrics by its share of the micro-batch, so their sums over the ranks are what
     /// one process computes on the whole batch.
