@@ -34,15 +34,23 @@ final class DataParallelTests: XCTestCase {
         let work = try temporaryDirectory()
         let (model, demonstrations) = try peerWorkload(in: work)
         let sft = ["sft", "--model", model.path, "--data", demonstrations.path, "--packing", "--max-length", "128", "--eval-split", "0",
-                   "--steps", "5", "--batch-size", "8", "--lr", "1e-4", "--no-tensorboard", "--out"]
-        let one = try runRLHF(sft + [work.appendingPathComponent("one").path])
+                   "--batch-size", "8", "--lr", "1e-4", "--lr-schedule", "constant", "--no-tensorboard", "--steps"]
+        let one = try runRLHF(sft + ["5", "--out", work.appendingPathComponent("one").path])
         XCTAssertEqual(one.status, 0, one.stderr)
-        let two = try runMPI(mpirun, ranks: 2, sft + [work.appendingPathComponent("two").path])
+        let two = try runMPI(mpirun, ranks: 2, sft + ["5", "--out", work.appendingPathComponent("two").path])
         XCTAssertEqual(two.status, 0, two.stderr)
         XCTAssertTrue(two.stderr.contains("all-reduce took"), two.stderr)
         try assertSameParameters(work.appendingPathComponent("one"), work.appendingPathComponent("two"), within: 1e-5)
         XCTAssertEqual(try metric("loss", in: work.appendingPathComponent("one")), try metric("loss", in: work.appendingPathComponent("two")),
                        accuracy: 1e-5)
+
+        // A job of 2 ranks checkpointed at step 2 and resumed as one process ends where one process alone does.
+        let switched = work.appendingPathComponent("switched")
+        XCTAssertEqual(try runMPI(mpirun, ranks: 2, sft + ["3", "--save-every", "1", "--out", switched.path]).status, 0)
+        let resumed = try runRLHF(sft + ["5", "--out", switched.path, "--resume", "--allow-config-change"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at step 2"), resumed.stderr)
+        try assertSameParameters(work.appendingPathComponent("one"), switched, within: 1e-5)
     }
 
     func testRewardTrainingAndDPOOverTwoRanksEndWithTheParametersOfOneProcess() throws {
