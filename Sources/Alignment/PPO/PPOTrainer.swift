@@ -56,21 +56,18 @@ public final class PPOTrainer {
         named = Alignment.trainableParameters(of: policy, adapters: adapters).map { ("policy.\($0.name)", $0.parameter) }
             + Alignment.trainableParameters(of: critic, adapters: nil).map { ("critic.\($0.name)", $0.parameter) }
         update = OptimizerStep(optimizer: AdamW(parameters: named.map(\.parameter), learningRate: config.learningRate, weightDecay: 0),
-                               peakLearningRate: config.learningRate, maxGradNorm: config.maxGradNorm)
-        if communicator.size > 1 {
-            let smallest = min(config.batchSize, Self.miniBatchRows(batch: config.batchSize, miniBatches: config.miniBatches).min()!)
-            guard smallest >= communicator.size else {
-                throw JobError("data-parallel PPO: a mini-batch of \(smallest) rollouts cannot be split over \(communicator.size) ranks; "
-                               + "raise batch_size or lower mini_batches")
-            }
-            update.synchronizeGradients = GradientReducer(communicator: communicator).sum
+                               peakLearningRate: config.learningRate, maxGradNorm: config.maxGradNorm, communicator: communicator)
+        let smallest = min(config.batchSize, Self.miniBatches(of: config.batchSize, count: config.miniBatches).map(\.count).min()!)
+        guard smallest >= communicator.size else {
+            throw JobError("data-parallel PPO: a mini-batch of \(smallest) rollouts cannot be split over \(communicator.size) ranks; "
+                           + "raise batch_size or lower mini_batches")
         }
     }
 
-    /// The sizes of an iteration's mini-batches.
-    static func miniBatchRows(batch: Int, miniBatches: Int) -> [Int] {
-        let per = max(1, (batch + miniBatches - 1) / miniBatches)
-        return stride(from: 0, to: batch, by: per).map { min(batch, $0 + per) - $0 }
+    /// The positions (in an epoch's shuffled order) of each of `count` mini-batches of a `batch`-row rollout.
+    static func miniBatches(of batch: Int, count: Int) -> [Range<Int>] {
+        let per = max(1, (batch + count - 1) / count)
+        return stride(from: 0, to: batch, by: per).map { $0..<min(batch, $0 + per) }
     }
 
     /// One PPO iteration on `queries` (token ids); returns TRL-named metrics.
@@ -78,7 +75,7 @@ public final class PPOTrainer {
         let hyper = config.ppo
         // A rank samples and scores its own rows (each with the seed one process gives that row), then every rank
         // assembles the whole rollout, so rewards, whitening and KL control see the whole batch everywhere.
-        let shard = Shard(index: communicator.rank, count: communicator.size)
+        let shard = communicator.shard
         let mine = shard.rows(of: queries.count)
         var sampling = SamplingOptions(temperature: config.temperature, seed: config.seed &+ UInt64(iteration) &* 1_000_003 &+ UInt64(mine.lowerBound))
         sampling.topK = 0
@@ -102,12 +99,12 @@ public final class PPOTrainer {
 
         var statistics = PPOStatsLog()
         var generator = SeededGenerator(seed: config.seed &+ UInt64(iteration))
-        let size = queries.count, per = max(1, (queries.count + config.miniBatches - 1) / config.miniBatches)
+        let size = queries.count
         for _ in 0..<config.ppoEpochs {
             var order = Array(0..<size)
             order.shuffle(using: &generator)
-            for start in stride(from: 0, to: size, by: per) {
-                let rows = Array(order[start..<min(size, start + per)])
+            for positions in Self.miniBatches(of: size, count: config.miniBatches) {
+                let rows = Array(order[positions])
                 let mine = shard.part(of: rows)
                 let whole = communicator.size > 1 ? try ResponsePadding(lengths: rows.map { padding.lengths[$0] }, responseLength: padding.responseLength) : nil
                 try update.update(step: iteration) { _ in

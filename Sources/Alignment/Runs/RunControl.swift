@@ -1,3 +1,4 @@
+import Data
 import Distributed
 import Foundation
 
@@ -32,6 +33,11 @@ public struct RunControl {
     }
 
     func log(_ message: String) { _ = onEvent(.message(message)) }
+}
+
+extension Communicator {
+    /// This rank's part of every batch.
+    public var shard: Shard { Shard(index: rank, count: size) }
 }
 
 /// What a finished run returns: enough for a report without reading its files back.

@@ -82,8 +82,7 @@ struct RunSession<Config: RunConfiguration> {
                saveFinal: (URL) throws -> Void) throws -> RunResult {
         let totalSteps = training.totalSteps(exampleCount: examples)
         let communicator = control.communicator
-        let shard = Shard(index: communicator.rank, count: communicator.size)
-        if let reason = shard.emptyPartReason(examples: examples, batchSize: training.batchSize, microBatches: totalSteps * training.gradAccum) {
+        if let reason = communicator.shard.emptyPartReason(examples: examples, batchSize: training.batchSize, microBatches: totalSteps * training.gradAccum) {
             throw JobError("data-parallel: \(reason); choose a batch size that gives every rank at least one example")
         }
         return try train(GradientDescent(task: task, config: training, totalSteps: totalSteps, communicator: communicator),

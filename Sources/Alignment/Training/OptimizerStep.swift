@@ -1,21 +1,29 @@
 import Data
+import Distributed
 import Tensor
 
 /// The one way every trainer updates weights: zero the gradients, backpropagate each micro-batch's loss (scaled
-/// so they sum to a mean), hand the summed gradients to `synchronizeGradients` (where a data-parallel run sums them
-/// over its ranks), clip their global norm, and step at the scheduled learning rate.
+/// so they sum to a mean), in a data-parallel job sum the gradients over the ranks, clip their global norm, and step
+/// at the scheduled learning rate.
 public final class OptimizerStep {
     public let optimizer: any Optimizer
     public let peakLearningRate: Float
     public let schedule: LRSchedule
     /// Global gradient-norm clip; 0 turns clipping off.
     public let maxGradNorm: Float
-    /// Sees the gradients after backward and before clipping.
-    public var synchronizeGradients: ([Parameter]) throws -> Void = { _ in }
+    /// Sums the ranks' gradients between backward and clipping; nil in one process.
+    private let reducer: GradientReducer?
 
-    public init(optimizer: any Optimizer, peakLearningRate: Float, schedule: LRSchedule = .constant(), maxGradNorm: Float) {
+    /// Each rank of `communicator` weights its loss by its share of the batch, so the summed gradients are the
+    /// whole batch's.
+    public init(optimizer: any Optimizer, peakLearningRate: Float, schedule: LRSchedule = .constant(), maxGradNorm: Float,
+                communicator: any Communicator = SingleProcess()) {
         (self.optimizer, self.peakLearningRate, self.schedule, self.maxGradNorm) = (optimizer, peakLearningRate, schedule, maxGradNorm)
+        reducer = communicator.size > 1 ? GradientReducer(communicator: communicator) : nil
     }
+
+    /// Seconds the last update spent summing gradients over the ranks; nil in one process.
+    public var allReduceSeconds: Double? { reducer?.lastSeconds }
 
     /// One update at optimizer step `step` (0-based) from `microBatches` losses; `loss(i)` builds the i-th one.
     /// Returns the gradient norm before clipping. A loss that is not finite stops training before the weights
@@ -32,7 +40,7 @@ public final class OptimizerStep {
             }
             try (value * (1 / Float(microBatches))).backward()
         }
-        try synchronizeGradients(optimizer.parameters)
+        try reducer?.sum(optimizer.parameters)
         let norm = clipGradientNorm(optimizer.parameters, maxNorm: maxGradNorm > 0 ? maxGradNorm : .infinity)
         guard norm.isFinite else {
             throw JobError("step \(step + 1): the gradient norm is \(norm); the weights were not updated")

@@ -130,14 +130,12 @@ public final class GradientDescent: SteppedTraining {
     private let named: [(name: String, parameter: Parameter)]
     /// The ranks of a data-parallel job; each takes its shard of every micro-batch.
     private let communicator: any Communicator
-    private let reducer: GradientReducer?
 
     public init(task: any TrainingTask, config: TrainingConfig, totalSteps: Int, communicator: any Communicator = SingleProcess()) {
         (self.task, self.config, named, self.communicator) = (task, config, task.trainableParameters, communicator)
         update = OptimizerStep(optimizer: config.makeOptimizer(named.map(\.parameter)), peakLearningRate: config.learningRate,
-                               schedule: config.learningRateSchedule(totalSteps: totalSteps), maxGradNorm: config.maxGradNorm)
-        reducer = communicator.size > 1 ? GradientReducer(communicator: communicator) : nil
-        if let reducer { update.synchronizeGradients = reducer.sum }
+                               schedule: config.learningRateSchedule(totalSteps: totalSteps), maxGradNorm: config.maxGradNorm,
+                               communicator: communicator)
     }
 
     public var name: String { task.name }
@@ -148,7 +146,7 @@ public final class GradientDescent: SteppedTraining {
     /// one process computes on the whole batch.
     public func step(_ index: Int) throws -> [String: Double] {
         let started = DispatchTime.now().uptimeNanoseconds
-        let shard = Shard(index: communicator.rank, count: communicator.size)
+        let shard = communicator.shard
         var loss = 0.0, tokens = 0, taskMetrics: [String: Double] = [:]
         let gradNorm = try update.update(step: index, microBatches: config.gradAccum) { micro in
             let result = try task.loss(microBatch: index * config.gradAccum + micro, shard: shard)
@@ -166,7 +164,7 @@ public final class GradientDescent: SteppedTraining {
             for (key, value) in zip(keys, summed.dropFirst(2)) { taskMetrics[key] = value }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        if let reducer { taskMetrics["allreduce_fraction"] = reducer.lastSeconds / seconds }
+        if let allReduce = update.allReduceSeconds { taskMetrics["allreduce_fraction"] = allReduce / seconds }
         return taskMetrics.merging([
             "loss": loss, "learning_rate": Double(update.optimizer.learningRate), "grad_norm": Double(gradNorm),
             "tokens_per_second": Double(tokens) / seconds, "tokens": Double(tokens),
